@@ -1,0 +1,116 @@
+"""ActivityStreams 2.0 vocabulary and tolerant accessors.
+
+One place for the constants every other module needs, so that a typo in a
+content type or a context URL cannot hide in a corner of the code base.
+Remote JSON is untrusted and loosely shaped (a value may be a string, an
+object with an ``id`` or a list of either), hence the tolerant accessors.
+We never fetch an ``@context`` at run time: the contexts we emit are fixed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
+SECURITY_CONTEXT = "https://w3id.org/security/v1"
+PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+PUBLIC_ALIASES = frozenset({PUBLIC, "as:Public", "Public"})
+
+#: Namespace of our own JSON-LD extension terms (role of a node, etc.).
+COOPNET_NS = "https://coopnet.example/ns#"
+
+#: Inline context terms we add; inline so that no consumer has to fetch a
+#: document to understand them, and so that Mastodon's own terms keep their
+#: usual meaning.
+COOPNET_TERMS: dict[str, Any] = {
+    "coopnet": COOPNET_NS,
+    "role": "coopnet:role",
+    "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
+    "toot": "http://joinmastodon.org/ns#",
+    "discoverable": "toot:discoverable",
+    "indexable": "toot:indexable",
+    "schema": "http://schema.org#",
+    "PropertyValue": "schema:PropertyValue",
+    "value": "schema:value",
+}
+
+CONTEXT: list[Any] = [AS_CONTEXT, SECURITY_CONTEXT, COOPNET_TERMS]
+
+ACTIVITY_JSON = "application/activity+json"
+LD_JSON_AS = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
+JRD_JSON = "application/jrd+json"
+XRD_XML = "application/xrd+xml"
+NODEINFO_21_SCHEMA = "http://nodeinfo.diaspora.software/ns/schema/2.1"
+NODEINFO_21_CONTENT_TYPE = f'application/json; profile="{NODEINFO_21_SCHEMA}#"'
+
+#: What we send in ``Accept`` when fetching ActivityPub documents.
+ACCEPT_AP = f"{ACTIVITY_JSON}, {LD_JSON_AS}"
+
+ACTOR_TYPES = frozenset({"Application", "Group", "Organization", "Person", "Service"})
+
+
+def is_ap_media_type(content_type: str | None) -> bool:
+    """True for ``application/activity+json`` and the ld+json AS profile.
+
+    Parameters such as ``charset`` are tolerated; a bare ``application/ld+json``
+    is accepted too because several servers send it without a profile.
+    """
+    if not content_type:
+        return False
+    main, _, params = content_type.partition(";")
+    main = main.strip().lower()
+    if main == ACTIVITY_JSON:
+        return True
+    if main == "application/ld+json":
+        return "profile" not in params or "activitystreams" in params
+    return False
+
+
+def as_list(value: Any) -> list[Any]:
+    """A JSON-LD value as a list: ``None`` is empty, a scalar is one item."""
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    return [value]
+
+
+def get_id(value: Any) -> str | None:
+    """The id of a reference that may be a bare IRI or an embedded object."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        ident = value.get("id")
+        return ident if isinstance(ident, str) else None
+    return None
+
+
+def get_ids(value: Any) -> list[str]:
+    return [i for i in (get_id(v) for v in as_list(value)) if i]
+
+
+def has_type(obj: Any, types: Iterable[str] | str) -> bool:
+    """True if the object's ``type`` (string or list) contains one of ``types``."""
+    wanted = {types} if isinstance(types, str) else set(types)
+    if not isinstance(obj, dict):
+        return False
+    return any(t in wanted for t in as_list(obj.get("type")) if isinstance(t, str))
+
+
+def first_type(obj: Any) -> str | None:
+    if not isinstance(obj, dict):
+        return None
+    for t in as_list(obj.get("type")):
+        if isinstance(t, str):
+            return t
+    return None
+
+
+def strip_fragment(url: str) -> str:
+    return url.split("#", 1)[0]
+
+
+def is_public(activity_or_object: dict[str, Any]) -> bool:
+    audience = as_list(activity_or_object.get("to")) + as_list(activity_or_object.get("cc"))
+    return any(get_id(a) in PUBLIC_ALIASES for a in audience)

@@ -1,0 +1,337 @@
+"""Incoming activities: stored first, processed by the worker.
+
+The web route only verifies and stores (so it answers quickly and a crash
+loses nothing); ``process_item`` applies an activity's effect, dispatching
+on its verb. The unique activity id makes a re-delivered activity a no-op.
+Every handler trusts only what the signature proved: the activity's
+``actor`` is the signer; anything it claims about other actors' objects is
+checked against that.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import Integer, String, Text, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from federation.vocab import as_list, first_type, get_id, has_type
+from models.actors import (
+    LocalActor,
+    RemoteActor,
+    get_local_actor,
+    get_remote_actor,
+    upsert_remote_actor,
+)
+from models.base import Base, UTCDateTime, utcnow
+from models.follows import (
+    Follower,
+    Following,
+    FollowingState,
+    add_follower,
+    remove_all_follows_of,
+    remove_follower,
+)
+from models.html import sanitize_html
+from models.outbox import enqueue, new_uuid
+from models.posts import RemoteObject
+from models.states import IllegalTransition
+from models.to_ap import accept_activity
+from models.urls import Urls
+
+log = logging.getLogger("coopnet.inbox")
+
+POST_TYPES = frozenset({"Note", "Article", "Page", "Question", "Event", "Image", "Video"})
+
+
+class InboxState(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class InboxItem(Base):
+    __tablename__ = "inbox_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    activity_uri: Mapped[str] = mapped_column(String(2048), unique=True)
+    actor_uri: Mapped[str] = mapped_column(String(2048))
+    type: Mapped[str] = mapped_column(String(64))
+    body: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default=InboxState.PENDING, index=True)
+    error: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+def activity_key(activity: dict[str, Any], raw: bytes) -> str:
+    """The activity's id, or a digest of its bytes for the rare id-less activity."""
+    ident = activity.get("id")
+    if isinstance(ident, str) and ident:
+        return ident
+    return "urn:sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+async def store_incoming(
+    session: AsyncSession, activity: dict[str, Any], raw: bytes, actor_uri: str
+) -> bool:
+    """Insert the activity unless its id was seen; True if it is new."""
+    values = {
+        "activity_uri": activity_key(activity, raw),
+        "actor_uri": actor_uri,
+        "type": (first_type(activity) or "?")[:64],
+        "body": raw.decode("utf-8"),
+        "state": InboxState.PENDING,
+        "received_at": utcnow(),
+    }
+    dialect = session.bind.dialect.name
+    insert_fn = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (
+        insert_fn(InboxItem)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["activity_uri"])
+    )
+    result = await session.execute(stmt)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+Handler = Callable[["InboxContext", dict[str, Any]], Awaitable[str]]
+
+
+class InboxContext:
+    """What a handler may use: the session, our URLs and the verified signer."""
+
+    def __init__(self, session: AsyncSession, urls: Urls, signer: RemoteActor) -> None:
+        self.session = session
+        self.urls = urls
+        self.signer = signer
+
+    async def local_target(self, ref: Any) -> LocalActor | None:
+        uri = get_id(ref)
+        username = self.urls.local_username(uri) if uri else None
+        return await get_local_actor(self.session, username) if username else None
+
+
+async def handle_follow(ctx: InboxContext, activity: dict[str, Any]) -> str:
+    target = await ctx.local_target(activity.get("object"))
+    if target is None:
+        return "ignored: Follow of an actor that is not ours"
+    follow_uri = activity.get("id")
+    if not isinstance(follow_uri, str):
+        return "ignored: Follow without an id cannot be accepted"
+    await add_follower(ctx.session, target.id, ctx.signer, follow_uri)
+    accept = accept_activity(ctx.urls, target, activity, ctx.urls.activity(new_uuid()))
+    await enqueue(ctx.session, target, accept, [ctx.signer.inbox])
+    return f"{ctx.signer.handle} now follows {target.username}"
+
+
+async def handle_undo(ctx: InboxContext, activity: dict[str, Any]) -> str:
+    inner = activity.get("object")
+    if isinstance(inner, str):
+        # Undo by reference: find which Follow of ours it was.
+        row = (
+            await ctx.session.execute(select(Follower).where(Follower.follow_uri == inner))
+        ).scalar_one_or_none()
+        if row is None or row.remote_actor_id != ctx.signer.id:
+            return "ignored: Undo of an unknown activity"
+        await ctx.session.delete(row)
+        return f"{ctx.signer.handle} unfollowed"
+    if not isinstance(inner, dict) or not has_type(inner, "Follow"):
+        return "ignored: Undo of something other than a Follow"
+    if get_id(inner.get("actor")) != ctx.signer.uri:
+        return "ignored: Undo of another actor's Follow"
+    target = await ctx.local_target(inner.get("object"))
+    if target is None:
+        return "ignored: Undo Follow of an actor that is not ours"
+    n = await remove_follower(ctx.session, target.id, ctx.signer.id)
+    return (
+        f"{ctx.signer.handle} unfollowed {target.username}" if n else "ignored: was not following"
+    )
+
+
+async def _our_follow(ctx: InboxContext, ref: Any) -> Following | None:
+    """The Following row an Accept/Reject refers to, by id or by embedded content."""
+    uri = get_id(ref)
+    row = None
+    if uri:
+        row = (
+            await ctx.session.execute(select(Following).where(Following.follow_uri == uri))
+        ).scalar_one_or_none()
+    if row is None and isinstance(ref, dict) and has_type(ref, "Follow"):
+        local = await ctx.local_target(ref.get("actor"))
+        if local is not None and get_id(ref.get("object")) == ctx.signer.uri:
+            row = (
+                await ctx.session.execute(
+                    select(Following).where(
+                        Following.local_actor_id == local.id,
+                        Following.remote_actor_id == ctx.signer.id,
+                    )
+                )
+            ).scalar_one_or_none()
+    if row is None or row.remote_actor_id != ctx.signer.id:
+        return None
+    return row
+
+
+async def handle_accept(ctx: InboxContext, activity: dict[str, Any]) -> str:
+    row = await _our_follow(ctx, activity.get("object"))
+    if row is None:
+        return "ignored: Accept of nothing we asked this actor"
+    row.move_to(FollowingState.ACCEPTED)
+    row.accepted_at = utcnow()
+    return f"{ctx.signer.handle} accepted our Follow"
+
+
+async def handle_reject(ctx: InboxContext, activity: dict[str, Any]) -> str:
+    row = await _our_follow(ctx, activity.get("object"))
+    if row is None:
+        return "ignored: Reject of nothing we asked this actor"
+    row.move_to(FollowingState.REJECTED)
+    return f"{ctx.signer.handle} rejected our Follow"
+
+
+def _same_origin(a: str, b: str) -> bool:
+    x, y = urlsplit(a), urlsplit(b)
+    return (x.scheme, x.netloc) == (y.scheme, y.netloc)
+
+
+async def _is_followed(ctx: InboxContext) -> bool:
+    row = (
+        await ctx.session.execute(
+            select(Following.id).where(
+                Following.remote_actor_id == ctx.signer.id,
+                Following.state == FollowingState.ACCEPTED,
+            )
+        )
+    ).first()
+    return row is not None
+
+
+async def handle_create(ctx: InboxContext, activity: dict[str, Any]) -> str:
+    obj = activity.get("object")
+    if not isinstance(obj, dict) or not has_type(obj, POST_TYPES):
+        return "ignored: Create of an unsupported object"
+    uri = get_id(obj)
+    if not uri or not _same_origin(uri, ctx.signer.uri):
+        return "ignored: object id is not on the signer's server"
+    if get_id(obj.get("attributedTo")) not in (None, ctx.signer.uri):
+        return "ignored: object attributed to another actor"
+    if not await _is_followed(ctx):
+        return "ignored: we do not follow this actor"
+    existing = (
+        await ctx.session.execute(select(RemoteObject).where(RemoteObject.uri == uri))
+    ).scalar_one_or_none()
+    if existing is not None:
+        return "ignored: already stored"
+    ctx.session.add(_remote_object(obj, ctx.signer.uri, uri))
+    return f"stored {first_type(obj)} {uri}"
+
+
+def _remote_object(obj: dict[str, Any], actor_uri: str, uri: str) -> RemoteObject:
+    content = obj.get("content")
+    url = get_id(next(iter(as_list(obj.get("url"))), None))
+    published = _parse_time(obj.get("published"))
+    clean = dict(obj)
+    clean["content"] = sanitize_html(content) if isinstance(content, str) else ""
+    return RemoteObject(
+        uri=uri,
+        actor_uri=actor_uri,
+        type=first_type(obj) or "Note",
+        content=clean["content"],
+        url=url if url and url.startswith(("http://", "https://")) else None,
+        published=published,
+        body=json.dumps(clean, ensure_ascii=False),
+    )
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else None
+
+
+async def handle_update(ctx: InboxContext, activity: dict[str, Any]) -> str:
+    obj = activity.get("object")
+    uri = get_id(obj)
+    if not isinstance(obj, dict) or not uri:
+        return "ignored: Update without an embedded object"
+    if uri == ctx.signer.uri:
+        await upsert_remote_actor(ctx.session, obj, key_id=ctx.signer.key_id)
+        return f"refreshed actor {uri}"
+    row = (
+        await ctx.session.execute(select(RemoteObject).where(RemoteObject.uri == uri))
+    ).scalar_one_or_none()
+    if row is None or row.actor_uri != ctx.signer.uri:
+        return "ignored: Update of an object we do not hold from this actor"
+    fresh = _remote_object(obj, ctx.signer.uri, uri)
+    row.content, row.body, row.type = fresh.content, fresh.body, fresh.type
+    return f"updated {uri}"
+
+
+async def handle_delete(ctx: InboxContext, activity: dict[str, Any]) -> str:
+    uri = get_id(activity.get("object"))
+    if not uri:
+        return "ignored: Delete without an object"
+    if uri == ctx.signer.uri:
+        ctx.signer.deleted_at = utcnow()
+        n = await remove_all_follows_of(ctx.session, ctx.signer.id)
+        await ctx.session.execute(
+            delete(RemoteObject).where(RemoteObject.actor_uri == ctx.signer.uri)
+        )
+        return f"actor {uri} deleted; {n} follow relations removed"
+    result = await ctx.session.execute(
+        delete(RemoteObject).where(
+            RemoteObject.uri == uri, RemoteObject.actor_uri == ctx.signer.uri
+        )
+    )
+    return f"deleted {uri}" if result.rowcount else "ignored: nothing to delete"  # type: ignore[attr-defined]
+
+
+HANDLERS: dict[str, Handler] = {
+    "Follow": handle_follow,
+    "Undo": handle_undo,
+    "Accept": handle_accept,
+    "Reject": handle_reject,
+    "Create": handle_create,
+    "Update": handle_update,
+    "Delete": handle_delete,
+}
+
+
+async def process_item(session: AsyncSession, urls: Urls, item: InboxItem) -> str:
+    """Apply one stored activity; returns a line for the log. Raises on a bug only."""
+    activity = json.loads(item.body)
+    signer = await get_remote_actor(session, item.actor_uri)
+    if signer is None:
+        return "ignored: signer unknown (deleted?)"
+    verb = activity.get("type")
+    handler = HANDLERS.get(verb) if isinstance(verb, str) else None
+    if handler is None:
+        return f"ignored: {verb!r} is not an activity we act on"
+    try:
+        return await handler(InboxContext(session, urls, signer), activity)
+    except IllegalTransition as exc:
+        return f"ignored: {exc}"
+
+
+async def claim_pending(session: AsyncSession, limit: int) -> list[InboxItem]:
+    rows = await session.execute(
+        select(InboxItem)
+        .where(InboxItem.state == InboxState.PENDING)
+        .order_by(InboxItem.id)
+        .limit(limit)
+    )
+    return list(rows.scalars().all())

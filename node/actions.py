@@ -1,0 +1,224 @@
+"""What a node can be asked to do: one async function per action.
+
+The CLI calls these today and the web interface will call the same ones;
+each opens its own transaction and either commits the whole change (with
+the deliveries it causes) or nothing.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from federation.http import FetchError
+from federation.inbox import KeyGone, KeyInfo, fetch_key
+from federation.webfinger import WebFingerError, check_round_trip, lookup, parse_acct
+from models import migrate
+from models.actors import (
+    ActorDocumentError,
+    RemoteActor,
+    create_local_actor,
+    get_local_actor,
+    get_node_actor,
+    get_remote_actor_by_key,
+    upsert_remote_actor,
+)
+from models.base import make_engine, make_sessionmaker
+from models.follows import Following, FollowingState
+from models.outbox import enqueue, new_uuid
+from models.posts import LocalObject, publish_note
+from models.to_ap import follow_activity
+from node.config import CONFIG_NAME, DB_NAME, Config
+from node.context import Node
+
+log = logging.getLogger("coopnet.actions")
+
+
+class ActionError(Exception):
+    """A user-facing failure: the message says what went wrong and what to do."""
+
+
+def _prepare_data_dir(data_dir: Path) -> None:
+    if (data_dir / CONFIG_NAME).exists():
+        raise ActionError(
+            f"{data_dir} is already initialised ({CONFIG_NAME} exists); nothing changed"
+        )
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        # Leftovers of an init that died before writing the config.
+        for suffix in ("", "-wal", "-shm"):
+            (data_dir / (DB_NAME + suffix)).unlink(missing_ok=True)
+    except OSError as exc:
+        raise ActionError(f"cannot create {data_dir}: {exc.strerror or exc}") from exc
+
+
+async def init_node(
+    data_dir: Path, url: str, name: str, role: str, title: str | None = None
+) -> Config:
+    """Create a data directory: database at head, node actor with its key, then the config.
+
+    The config is written last: it is what marks a directory as initialised,
+    so an init that fails half-way can simply be run again.
+    """
+    config = Config.new(data_dir, url, name, role, title)
+    _prepare_data_dir(data_dir)
+    await migrate.upgrade_async(config.database_url)
+    engine = make_engine(config.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session, session.begin():
+            await create_local_actor(
+                session,
+                name,
+                type_="Organization",
+                name=config.title,
+                summary=f"{config.title}: {role} of the coopnet network.",
+                is_node=True,
+            )
+    finally:
+        await engine.dispose()
+    config.save()
+    return config
+
+
+async def post_note(node: Node, text: str) -> LocalObject:
+    async with node.sessions() as session, session.begin():
+        actor = await get_node_actor(session)
+        obj, _ = await publish_note(session, node.urls, actor, text)
+    node.wake_delivery.set()
+    return obj
+
+
+def _scheme_for(node: Node, host: str) -> str:
+    """Plain http only between local (loopback) nodes; https everywhere else."""
+    hostname = host.rsplit(":", 1)[0].strip("[]") if ":" in host else host
+    if node.config.allows_http:
+        try:
+            if ipaddress.ip_address(hostname).is_loopback:
+                return "http"
+        except ValueError:
+            if hostname == "localhost":
+                return "http"
+    return "https"
+
+
+async def resolve_actor(node: Node, target: str) -> RemoteActor:
+    """An account address or actor URL to a stored remote actor, fetched fresh."""
+    target = target.strip()
+    try:
+        if target.startswith(("http://", "https://")):
+            url = target
+        else:
+            parsed = parse_acct(target)
+            if parsed is None:
+                raise ActionError(f"{target!r} is neither name@host nor an http(s) actor URL")
+            url = await lookup(node.client, target, scheme=_scheme_for(node, parsed[1]))
+        doc = await node.client.fetch_object(url)
+        if parse_acct(target) is not None:
+            from urllib.parse import urlsplit
+
+            await check_round_trip(node.client, doc, scheme=urlsplit(url).scheme)
+        async with node.sessions() as session, session.begin():
+            return await upsert_remote_actor(session, doc)
+    except (FetchError, WebFingerError, ActorDocumentError) as exc:
+        raise ActionError(f"cannot follow {target}: {exc}") from exc
+
+
+async def follow(node: Node, target: str) -> tuple[RemoteActor, Following]:
+    """Queue a Follow from the node actor; state stays 'pending' until the Accept arrives."""
+    remote = await resolve_actor(node, target)
+    if node.urls.is_local(remote.uri):
+        raise ActionError("a node cannot follow itself")
+    async with node.sessions() as session, session.begin():
+        actor = await get_node_actor(session)
+        row = (
+            await session.execute(
+                select(Following).where(
+                    Following.local_actor_id == actor.id, Following.remote_actor_id == remote.id
+                )
+            )
+        ).scalar_one_or_none()
+        if row is not None and row.state == FollowingState.ACCEPTED:
+            return remote, row
+        follow_uri = node.urls.activity(new_uuid())
+        if row is None:
+            row = Following(
+                local_actor_id=actor.id, remote_actor_id=remote.id, follow_uri=follow_uri
+            )
+            session.add(row)
+        else:
+            row.move_to(FollowingState.PENDING)
+            row.follow_uri = follow_uri
+        await enqueue(
+            session,
+            actor,
+            follow_activity(node.urls, actor, remote.uri, follow_uri),
+            [remote.inbox],
+        )
+    node.wake_delivery.set()
+    return remote, row
+
+
+def key_resolver(node: Node) -> Any:
+    """The inbox's key lookup: cache first; fetch (and store the actor) on a miss or refresh."""
+
+    async def resolve(key_id: str, refresh: bool) -> KeyInfo | None:
+        if not refresh:
+            async with node.sessions() as session:
+                cached = await get_remote_actor_by_key(session, key_id)
+                if cached is not None and cached.public_key_pem and cached.deleted_at is None:
+                    return KeyInfo(key_id, cached.uri, cached.public_key_pem)
+                username = node.urls.local_username(key_id.split("#", 1)[0])
+                local = await get_local_actor(session, username) if username else None
+                if local is not None and key_id == node.urls.key_id(local.username):
+                    return KeyInfo(key_id, node.urls.actor(local.username), local.public_key_pem)
+        try:
+            info, doc = await fetch_key(node.client, key_id)
+        except KeyGone:
+            raise
+        except FetchError as exc:
+            log.warning("key %s: %s", key_id, exc)
+            return None
+        try:
+            async with node.sessions() as session, session.begin():
+                await upsert_remote_actor(session, doc, key_id=key_id)
+        except ActorDocumentError as exc:
+            log.warning("key %s: %s", key_id, exc)
+            return None
+        return info
+
+    return resolve
+
+
+@dataclass(frozen=True)
+class Relation:
+    handle: str
+    uri: str
+    state: str
+    since: str
+
+
+async def list_followers(node: Node) -> list[Relation]:
+    from models.follows import list_followers as _list
+
+    async with node.sessions() as session:
+        actor = await get_node_actor(session)
+        return [
+            Relation(r.handle, r.uri, "accepted", f.created_at.isoformat(timespec="seconds"))
+            for f, r in await _list(session, actor.id)
+        ]
+
+
+async def list_following(node: Node) -> list[Relation]:
+    from models.follows import list_following as _list
+
+    async with node.sessions() as session:
+        actor = await get_node_actor(session)
+        return [
+            Relation(r.handle, r.uri, f.state, f.created_at.isoformat(timespec="seconds"))
+            for f, r in await _list(session, actor.id)
+        ]

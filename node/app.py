@@ -1,0 +1,135 @@
+"""The aiohttp application factory: no state at import time.
+
+``create_app(config)`` owns everything a node needs (database engine, HTTP
+client, workers) through its cleanup context, so several nodes can run in
+one process: the demo network and the federation tests rely on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from node import activitypub, wellknown
+from node.config import Config
+from node.context import Node
+from node.i18n import pick_language, translator
+from node.web import NODE, NodeHolder, error, get_node
+from node.worker import DeliveryWorker, InboxWorker
+
+log = logging.getLogger("coopnet.app")
+
+TEMPLATES = Path(__file__).with_name("templates")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _trusted(remote: str | None, proxies: list[str]) -> bool:
+    if not remote:
+        return False
+    try:
+        addr = ipaddress.ip_address(remote)
+    except ValueError:
+        return False
+    return any(addr in ipaddress.ip_network(p, strict=False) for p in proxies)
+
+
+@web.middleware
+async def forwarded_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Believe X-Forwarded-For/-Proto only from a configured proxy (for logs and links)."""
+    proxies = get_node(request).config.trusted_proxies
+    if proxies and _trusted(request.remote, proxies):
+        fwd = request.headers.get("X-Forwarded-For", "")
+        client = fwd.split(",")[-1].strip() if fwd else None
+        proto = request.headers.get("X-Forwarded-Proto")
+        request = request.clone(
+            remote=client or request.remote,
+            scheme=proto if proto in ("http", "https") else request.scheme,
+        )
+    return await handler(request)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """JSON for machines, a short page for people; never a traceback."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400 or exc.content_type == "application/json":
+            raise
+        if "text/html" in request.headers.get("Accept", "") and exc.status == 404:
+            return aiohttp_jinja2.render_template(
+                "error.html", request, {"status": 404}, status=404
+            )
+        return error(exc.status, exc.text or exc.reason)
+    except Exception:
+        log.exception("error serving %s %s", request.method, request.path)
+        return error(500, "internal error; the node's log has the details")
+
+
+@web.middleware
+async def headers_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    resp = await handler(request)
+    resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if resp.content_type == "text/html":
+        resp.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:",
+        )
+    return resp
+
+
+async def _context_processor(request: web.Request) -> dict[str, object]:
+    lang = pick_language(request)
+    node = get_node(request)
+    return {"_": translator(lang), "lang": lang, "node_title": node.config.title, "urls": node.urls}
+
+
+async def root(request: web.Request) -> web.StreamResponse:
+    node = get_node(request)
+    raise web.HTTPFound(node.urls.actor(node.node_username).removeprefix(node.urls.base) or "/")
+
+
+def create_app(config: Config, *, run_workers: bool = True) -> web.Application:
+    app = web.Application(
+        client_max_size=config.max_body_bytes,
+        middlewares=[forwarded_middleware, headers_middleware, error_middleware],
+    )
+    aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=jinja2.select_autoescape(["html"]),
+        context_processors=[_context_processor],
+    )
+    holder = NodeHolder()
+    app[NODE] = holder
+    app.router.add_get("/", root)
+    app.router.add_routes(wellknown.routes)
+    app.router.add_routes(activitypub.routes)
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        node = await Node.open(config)
+        holder.node = node
+        stop = asyncio.Event()
+        tasks: list[asyncio.Task[None]] = []
+        if run_workers:
+            tasks = [
+                asyncio.create_task(DeliveryWorker(node).run_forever(stop), name="delivery"),
+                asyncio.create_task(InboxWorker(node).run_forever(stop), name="inbox"),
+            ]
+        yield
+        stop.set()
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=15)
+            for task in pending:
+                task.cancel()
+        await node.close()
+
+    app.cleanup_ctx.append(lifecycle)
+    return app

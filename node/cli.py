@@ -1,0 +1,271 @@
+"""The ``coopnet`` command line.
+
+Each subcommand is a thin shell over an async function in ``node.actions``
+(the same functions the web interface will call). User mistakes end with
+one line on stderr and a non-zero exit; only bugs print a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from node.config import ConfigError, load_config
+
+EXIT_USAGE = 2
+EXIT_FAIL = 1
+
+
+class CliError(Exception):
+    pass
+
+
+def setup_logging(level: str = "INFO") -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        datefmt="%Y-%m-%d %H:%M:%S",
+        stream=sys.stderr,
+    )
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+
+
+def _data(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data", required=True, type=Path, metavar="DIR", help="the node's data directory"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="coopnet",
+        description="Run a coopnet node: an ActivityPub server for a section or the seat "
+        "of a cooperative network.",
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    s = sub.add_parser("init", help="create a data directory for a new node")
+    _data(s)
+    s.add_argument(
+        "--url",
+        required=True,
+        help="public base URL, e.g. https://lome.example (http://127.0.0.1:PORT for local use)",
+    )
+    s.add_argument("--name", required=True, help="the node actor's username, e.g. lome")
+    s.add_argument("--role", required=True, choices=["section", "seat"])
+    s.add_argument("--title", help="display name (default: the name, capitalised)")
+
+    s = sub.add_parser("serve", help="serve the node and run its delivery worker")
+    _data(s)
+    s.add_argument("--host", help="address to listen on (default: from the config, 127.0.0.1)")
+    s.add_argument("--port", type=int, help="port to listen on (default: from the config)")
+
+    s = sub.add_parser("post", help="publish a public Note from the node actor")
+    _data(s)
+    s.add_argument("text", metavar="TEXT", help="the text to post (plain text; links are linked)")
+
+    s = sub.add_parser("follow", help="follow a remote actor (name@host or actor URL)")
+    _data(s)
+    s.add_argument("target", metavar="ACCOUNT_OR_URL")
+
+    s = sub.add_parser("following", help="list the actors the node follows, with their state")
+    _data(s)
+
+    s = sub.add_parser("followers", help="list the node's followers")
+    _data(s)
+
+    s = sub.add_parser("deliveries", help="show the delivery queue (pending, delivered, dead)")
+    _data(s)
+    s.add_argument("--state", choices=["pending", "delivered", "dead"], help="only this state")
+    s.add_argument("--limit", type=int, default=50, help="rows to show (default 50)")
+    s.add_argument("--retry-dead", action="store_true", help="queue every dead delivery again")
+
+    s = sub.add_parser(
+        "demo", help="run a local network: a seat and two sections that follow each other"
+    )
+    s.add_argument(
+        "--dir", type=Path, default=Path("demo"), help="where the nodes live (default ./demo)"
+    )
+    s.add_argument(
+        "--base-port", type=int, default=8001, help="first of three ports (default 8001)"
+    )
+    s.add_argument(
+        "--check",
+        action="store_true",
+        help="set up, check that a post reaches every node, then exit",
+    )
+    return p
+
+
+async def _with_node(data: Path, fn: Callable[[Any], Awaitable[int]]) -> int:
+    from node.context import Node
+
+    config = load_config(data)
+    node = await Node.open(config)
+    try:
+        return await fn(node)
+    finally:
+        await node.close()
+
+
+async def cmd_init(args: argparse.Namespace) -> int:
+    from node.actions import init_node
+
+    config = await init_node(args.data, args.url, args.name, args.role, args.title)
+    print(
+        f"initialised {args.data}: @{config.name}@{config.url.split('://', 1)[1]} ({config.role})"
+    )
+    print(f"start it with: coopnet serve --data {args.data}")
+    return 0
+
+
+async def cmd_serve(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from node.app import create_app
+
+    config = load_config(args.data)
+    setup_logging(config.log_level)
+    host = args.host or config.host
+    port = args.port if args.port is not None else config.port
+    runner = web.AppRunner(create_app(config), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise CliError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    logging.getLogger("coopnet").info(
+        "serving %s (%s) on http://%s:%d", config.url, config.role, host, port
+    )
+    await _wait_for_signal()
+    logging.getLogger("coopnet").info("shutting down; queued deliveries stay in the database")
+    await runner.cleanup()
+    return 0
+
+
+async def _wait_for_signal() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+
+async def cmd_post(args: argparse.Namespace) -> int:
+    from models.posts import PostError
+    from node.actions import post_note
+
+    async def run(node: Any) -> int:
+        try:
+            obj = await post_note(node, args.text)
+        except PostError as exc:
+            raise CliError(str(exc)) from exc
+        print(obj.uri)
+        return 0
+
+    return await _with_node(args.data, run)
+
+
+async def cmd_follow(args: argparse.Namespace) -> int:
+    from node.actions import ActionError, follow
+
+    async def run(node: Any) -> int:
+        try:
+            remote, row = await follow(node, args.target)
+        except ActionError as exc:
+            raise CliError(str(exc)) from exc
+        print(f"{row.state}: {remote.handle} ({remote.uri})")
+        return 0
+
+    return await _with_node(args.data, run)
+
+
+async def cmd_relations(args: argparse.Namespace) -> int:
+    from node.actions import list_followers, list_following
+
+    async def run(node: Any) -> int:
+        rows = await (list_followers(node) if args.command == "followers" else list_following(node))
+        for r in rows:
+            print(f"{r.state:9} {r.handle:40} {r.uri}  since {r.since}")
+        if not rows:
+            print(f"no {args.command} yet", file=sys.stderr)
+        return 0
+
+    return await _with_node(args.data, run)
+
+
+async def cmd_deliveries(args: argparse.Namespace) -> int:
+    from models.base import utcnow
+    from models.outbox import DeliveryState, delivery_counts, list_deliveries, retry_dead
+
+    async def run(node: Any) -> int:
+        async with node.sessions() as session, session.begin():
+            if args.retry_dead:
+                n = await retry_dead(session, utcnow())
+                print(f"{n} dead deliveries queued again")
+            counts = await delivery_counts(session)
+            rows = await list_deliveries(
+                session, DeliveryState(args.state) if args.state else None, max(args.limit, 1)
+            )
+        print("  ".join(f"{s}: {counts.get(s, 0)}" for s in ("pending", "delivered", "dead")))
+        for d in rows:
+            status = d.last_status if d.last_status is not None else "-"
+            when = d.next_attempt_at if d.state == "pending" else d.finished_at
+            print(
+                f"{d.state:9} {d.activity.type:8} tries={d.attempts:<2} last={status!s:4} "
+                f"{(when.isoformat(timespec='seconds') if when else ''):25} {d.inbox}"
+                + (f"  ({d.last_error})" if d.last_error else "")
+            )
+        return 0
+
+    return await _with_node(args.data, run)
+
+
+async def cmd_demo(args: argparse.Namespace) -> int:
+    from node.demo import run_demo
+
+    setup_logging("INFO")
+    return await run_demo(args.dir, args.base_port, check=args.check)
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], Awaitable[int]]] = {
+    "init": cmd_init,
+    "serve": cmd_serve,
+    "post": cmd_post,
+    "follow": cmd_follow,
+    "following": cmd_relations,
+    "followers": cmd_relations,
+    "deliveries": cmd_deliveries,
+    "demo": cmd_demo,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from node.actions import ActionError
+
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            return asyncio.run(COMMANDS[args.command](args))
+        return 130
+    except (CliError, ConfigError, ActionError, LookupError) as exc:
+        print(f"coopnet {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

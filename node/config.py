@@ -1,0 +1,235 @@
+"""A node's configuration: one TOML file in its data directory.
+
+``coopnet init`` writes it with every setting spelled out and commented,
+so a self-hoster can read and change it without the docs. Loading checks
+every value and fails with the file, the key and what was expected.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+CONFIG_NAME = "coopnet.toml"
+DB_NAME = "coopnet.db"
+ROLES = ("section", "seat")
+SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+
+
+class ConfigError(Exception):
+    """A configuration problem a person must fix; the message says how."""
+
+
+def is_loopback_url(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_base_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"--url must look like https://host or http://127.0.0.1:PORT, not {url!r}"
+        )
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ConfigError(f"--url must be the site root, without a path: {url!r}")
+    if parts.scheme == "http" and not is_loopback_url(url):
+        raise ConfigError(
+            f"{url!r}: plain http is only for local use on a loopback address; "
+            "use https behind a reverse proxy (see deploy/)"
+        )
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+@dataclass
+class Config:
+    data_dir: Path
+    url: str
+    name: str
+    role: str
+    title: str
+    host: str = "127.0.0.1"
+    port: int = 8080
+    database_url: str = ""
+    #: Allow fetching from and delivering to private and loopback addresses.
+    #: On by default only for a loopback node; the SSRF guard otherwise.
+    allow_private_addresses: bool = False
+    #: Reverse proxies whose X-Forwarded-* headers are believed.
+    trusted_proxies: list[str] = field(default_factory=list)
+    signature_window_seconds: int = 3600
+    max_body_bytes: int = 1024 * 1024
+    delivery_concurrency: int = 32
+    delivery_max_age_hours: float = 72.0
+    delivery_poll_seconds: float = 0.5
+    http_timeout_seconds: float = 10.0
+    log_level: str = "INFO"
+
+    def __post_init__(self) -> None:
+        if not self.database_url:
+            self.database_url = f"sqlite+aiosqlite:///{self.data_dir / DB_NAME}"
+
+    @property
+    def allows_http(self) -> bool:
+        return self.url.startswith("http://")
+
+    @classmethod
+    def new(
+        cls, data_dir: Path, url: str, name: str, role: str, title: str | None = None
+    ) -> Config:
+        url = check_base_url(url)
+        if not SLUG.match(name):
+            raise ConfigError(
+                f"--name {name!r}: use lowercase letters, digits, '-' or '_' "
+                f"(it becomes @{name}@host)"
+            )
+        if role not in ROLES:
+            raise ConfigError(f"--role must be one of {', '.join(ROLES)}, not {role!r}")
+        loopback = is_loopback_url(url)
+        port = urlsplit(url).port or (8080 if loopback else 8080)
+        return cls(
+            data_dir=data_dir,
+            url=url,
+            name=name,
+            role=role,
+            title=title or name.capitalize(),
+            port=port,
+            allow_private_addresses=loopback,
+        )
+
+    def to_toml(self) -> str:
+        def q(value: Any) -> str:
+            return json.dumps(value, ensure_ascii=False)
+
+        default_db = f"sqlite+aiosqlite:///{self.data_dir / DB_NAME}"
+        db_line = (
+            '# url = "postgresql+asyncpg://coopnet@localhost/coopnet"  (default: SQLite here)'
+            if self.database_url == default_db
+            else f"url = {q(self.database_url)}"
+        )
+        return f"""# coopnet node configuration. Restart 'coopnet serve' after editing.
+
+[node]
+# Public base URL: the identity of every actor of this node. Do not change it
+# once other servers know the node.
+url = {q(self.url)}
+# The node actor's username: @{self.name}@host.
+name = {q(self.name)}
+# "section" or "seat".
+role = {q(self.role)}
+title = {q(self.title)}
+
+[server]
+# Where 'coopnet serve' listens (put a TLS reverse proxy in front: deploy/).
+host = {q(self.host)}
+port = {self.port}
+# Proxies whose X-Forwarded-For/-Proto headers are trusted, e.g. ["127.0.0.1"].
+trusted_proxies = {q(self.trusted_proxies)}
+log_level = {q(self.log_level)}
+
+[database]
+{db_line}
+
+[federation]
+# Allow fetches and deliveries to private/loopback addresses (SSRF guard off).
+allow_private_addresses = {str(self.allow_private_addresses).lower()}
+# Accepted clock skew of signed requests, in seconds.
+signature_window_seconds = {self.signature_window_seconds}
+# Largest inbox body accepted, in bytes (Mastodon: 1 MiB).
+max_body_bytes = {self.max_body_bytes}
+http_timeout_seconds = {self.http_timeout_seconds}
+
+[delivery]
+# Deliveries in flight at once.
+concurrency = {self.delivery_concurrency}
+# Give up on a delivery after this many hours of failures.
+max_age_hours = {self.delivery_max_age_hours}
+poll_seconds = {self.delivery_poll_seconds}
+"""
+
+    def save(self) -> Path:
+        path = self.data_dir / CONFIG_NAME
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(self.to_toml(), encoding="utf-8")
+        tmp.replace(path)
+        return path
+
+
+_SCHEMA: dict[str, dict[str, tuple[str, type | tuple[type, ...]]]] = {
+    "node": {
+        "url": ("url", str),
+        "name": ("name", str),
+        "role": ("role", str),
+        "title": ("title", str),
+    },
+    "server": {
+        "host": ("host", str),
+        "port": ("port", int),
+        "trusted_proxies": ("trusted_proxies", list),
+        "log_level": ("log_level", str),
+    },
+    "database": {"url": ("database_url", str)},
+    "federation": {
+        "allow_private_addresses": ("allow_private_addresses", bool),
+        "signature_window_seconds": ("signature_window_seconds", int),
+        "max_body_bytes": ("max_body_bytes", int),
+        "http_timeout_seconds": ("http_timeout_seconds", (int, float)),
+    },
+    "delivery": {
+        "concurrency": ("delivery_concurrency", int),
+        "max_age_hours": ("delivery_max_age_hours", (int, float)),
+        "poll_seconds": ("delivery_poll_seconds", (int, float)),
+    },
+}
+
+
+def load_config(data_dir: Path) -> Config:
+    path = data_dir / CONFIG_NAME
+    if not path.is_file():
+        raise ConfigError(
+            f"{data_dir} is not a coopnet data directory (no {CONFIG_NAME}); "
+            f"create one with: coopnet init --data {data_dir} --url URL --name NAME --role section"
+        )
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    values: dict[str, Any] = {}
+    for section, body in raw.items():
+        keys = _SCHEMA.get(section)
+        if keys is None or not isinstance(body, dict):
+            raise ConfigError(f"{path}: unknown section [{section}]")
+        for key, value in body.items():
+            if key not in keys:
+                raise ConfigError(f"{path}: unknown setting {section}.{key}")
+            attr, expected = keys[key]
+            if isinstance(value, bool) and expected is not bool:
+                raise ConfigError(
+                    f"{path}: {section}.{key} must be a number or text, not a boolean"
+                )
+            if not isinstance(value, expected):
+                raise ConfigError(
+                    f"{path}: {section}.{key} has the wrong type ({type(value).__name__})"
+                )
+            values[attr] = value
+    for required in ("url", "name", "role"):
+        if required not in values:
+            raise ConfigError(f"{path}: node.{required} is missing")
+    values["url"] = check_base_url(values["url"])
+    if values["role"] not in ROLES:
+        raise ConfigError(f"{path}: node.role must be one of {', '.join(ROLES)}")
+    values.setdefault("title", values["name"])
+    port = values.get("port", 8080)
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"{path}: server.port {port} is not a TCP port")
+    return Config(data_dir=data_dir, **values)

@@ -1,0 +1,76 @@
+"""A node's live resources: database, HTTP client, signer.
+
+Used both by the web application (one per app, in its cleanup context) and
+by CLI commands that work without a running server, so that every action
+is a plain async function over a ``Node`` that the web UI can call too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import aiohttp
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from federation.delivery import RetryPolicy
+from federation.http import ApClient, Signer, make_session
+from models.actors import LocalActor, get_node_actor
+from models.base import make_engine, make_sessionmaker
+from models.urls import Urls
+from node.config import Config
+
+
+@dataclass
+class Node:
+    config: Config
+    urls: Urls
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    node_username: str
+    signer: Signer
+    http: aiohttp.ClientSession
+    client: ApClient
+    #: Set when something was queued in this process, so the worker need not wait a poll.
+    wake_delivery: asyncio.Event = field(default_factory=asyncio.Event)
+    wake_inbox: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(max_age=timedelta(hours=self.config.delivery_max_age_hours))
+
+    @classmethod
+    async def open(cls, config: Config) -> Node:
+        engine = make_engine(config.database_url)
+        sessions = make_sessionmaker(engine)
+        try:
+            async with sessions() as session:
+                actor: LocalActor = await get_node_actor(session)
+        except Exception:
+            await engine.dispose()
+            raise
+        urls = Urls(config.url)
+        signer = Signer(urls.key_id(actor.username), actor.private_key_pem)
+        http = make_session(
+            allow_private=config.allow_private_addresses,
+            timeout=config.http_timeout_seconds,
+            limit=max(config.delivery_concurrency, 8),
+        )
+        client = ApClient(
+            http,
+            signer=signer,
+            allow_private=config.allow_private_addresses,
+            allow_http=config.allows_http,
+        )
+        return cls(config, urls, engine, sessions, actor.username, signer, http, client)
+
+    async def close(self) -> None:
+        await self.http.close()
+        await self.engine.dispose()
+
+    async def __aenter__(self) -> Node:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()

@@ -1,0 +1,110 @@
+"""A small local network in one process: a seat and two sections.
+
+What the README's first command starts. Each node is a real server on
+its own loopback port with its own SQLite file; they find each other by
+WebFinger and follow each other over signed HTTP, exactly as remote
+servers would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+from aiohttp import web
+
+from node.actions import follow, init_node, list_following, post_note
+from node.app import create_app
+from node.config import CONFIG_NAME, load_config
+from node.context import Node
+
+log = logging.getLogger("coopnet.demo")
+
+NODES = (
+    ("siege", "seat", "Siège du réseau"),
+    ("lome", "section", "Section de Lomé"),
+    ("marseille", "section", "Section de Marseille"),
+)
+
+
+async def run_demo(root: Path, base_port: int, *, check: bool = False) -> int:
+    configs = []
+    for i, (name, role, title) in enumerate(NODES):
+        data = root / name
+        url = f"http://127.0.0.1:{base_port + i}"
+        if not (data / CONFIG_NAME).exists():
+            await init_node(data, url, name, role, title)
+            log.info("created %s (%s) in %s", name, role, data)
+        configs.append(load_config(data))
+    runners = []
+    try:
+        for config in configs:
+            runner = web.AppRunner(create_app(config), access_log=None)
+            await runner.setup()
+            await web.TCPSite(runner, "127.0.0.1", config.port).start()
+            runners.append(runner)
+        handles = [f"{c.name}@{c.url.split('://', 1)[1]}" for c in configs]
+        nodes = [await Node.open(c) for c in configs]
+        try:
+            for node in nodes:
+                for handle in handles:
+                    if not handle.startswith(node.config.name + "@"):
+                        await follow(node, handle)
+            ok = await _wait_accepted(nodes, expected=len(nodes) - 1)
+            if check:
+                return await _check(nodes, handles) if ok else 1
+        finally:
+            for node in nodes:
+                await node.close()
+        print("\ncoopnet demo network is up (Ctrl-C to stop):")
+        for c, h in zip(configs, handles, strict=True):
+            print(f"  {c.role:8} @{h:28} {c.url}/users/{c.name}   data: {c.data_dir}")
+        print(
+            "\nTry: curl -H 'Accept: application/activity+json' "
+            f"{configs[1].url}/users/{configs[1].name}"
+        )
+        print(f"     coopnet post --data {configs[0].data_dir} 'Bulletin du mois'\n")
+        await asyncio.Event().wait()
+        return 0
+    finally:
+        for runner in runners:
+            await runner.cleanup()
+
+
+async def _wait_accepted(nodes: list[Node], expected: int, limit: float = 20.0) -> bool:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    while loop.time() < deadline:
+        states = [[r.state for r in await list_following(n)] for n in nodes]
+        if all(s.count("accepted") >= expected for s in states):
+            log.info("every node follows the two others")
+            return True
+        await asyncio.sleep(0.2)
+    log.error("follows not all accepted after %.0fs", limit)
+    return False
+
+
+async def _check(nodes: list[Node], handles: list[str]) -> int:
+    """Post from the seat and wait until both sections have stored the Note."""
+    from sqlalchemy import select
+
+    from models.posts import RemoteObject
+
+    note = await post_note(nodes[0], "Bienvenue dans le réseau coopnet !")
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 20
+    while loop.time() < deadline:
+        seen = 0
+        for node in nodes[1:]:
+            async with node.sessions() as session:
+                got = await session.execute(
+                    select(RemoteObject.id).where(RemoteObject.uri == note.uri)
+                )
+                seen += got.first() is not None
+        if seen == len(nodes) - 1:
+            print(f"demo check passed: {note.uri} reached {', '.join(handles[1:])}")
+            return 0
+        await asyncio.sleep(0.2)
+    print("demo check failed: the seat's post did not reach every section")
+    return 1

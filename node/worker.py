@@ -1,0 +1,188 @@
+"""The two queue workers: deliveries out, inbox items in.
+
+``run_once`` is the real API (tests step the world with it): do what is
+due, return how many. ``run_forever`` only loops, sleeping until the next
+poll or until something queued in this process wakes it. On shutdown the
+batch in flight finishes and is recorded; anything not yet answered stays
+``pending`` in the database and goes out after the restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from federation.delivery import Outcome, Verdict, classify, next_attempt
+from federation.http import Signer
+from federation.vocab import strip_fragment
+from models.base import utcnow
+from models.inbox import InboxItem, InboxState, claim_pending, process_item
+from models.outbox import Delivery, DeliveryState, claim_due
+from node.context import Node
+
+log = logging.getLogger("coopnet.delivery")
+inbox_log = logging.getLogger("coopnet.inbox")
+
+#: A claimed row is ours for this long; a worker killed mid-send releases it by expiry.
+LEASE = timedelta(minutes=2)
+
+
+class DeliveryWorker:
+    def __init__(self, node: Node, *, batch: int | None = None) -> None:
+        self.node = node
+        self.concurrency = node.config.delivery_concurrency
+        self.batch = batch or max(self.concurrency * 8, 64)
+        self._sem = asyncio.Semaphore(self.concurrency)
+
+    async def _send(self, delivery: Delivery) -> Outcome:
+        activity = delivery.activity
+        actor = activity.actor
+        signer = Signer(self.node.urls.key_id(actor.username), actor.private_key_pem)
+        async with self._sem:
+            return await self.node.client.post_activity(
+                delivery.inbox, activity.body.encode("utf-8"), signer
+            )
+
+    async def run_once(self) -> int:
+        now = utcnow()
+        async with self.node.sessions() as session, session.begin():
+            due = await claim_due(session, now, self.batch, LEASE)
+        if not due:
+            return 0
+        outcomes = await asyncio.gather(*(self._send(d) for d in due))
+        now = utcnow()
+        async with self.node.sessions() as session, session.begin():
+            rows = {
+                r.id: r
+                for r in (
+                    await session.execute(
+                        select(Delivery).where(Delivery.id.in_([d.id for d in due]))
+                    )
+                )
+                .unique()
+                .scalars()
+            }
+            for d, outcome in zip(due, outcomes, strict=True):
+                row = rows.get(d.id)
+                if row is not None:
+                    self._record(row, outcome, now)
+        return len(due)
+
+    def _record(self, row: Delivery, outcome: Outcome, now: datetime) -> None:
+        row.attempts += 1
+        row.last_status = outcome.status
+        row.last_error = outcome.error
+        row.locked_until = None
+        verdict = classify(outcome)
+        what = f"HTTP {outcome.status}" if outcome.status else outcome.error
+        if verdict is Verdict.DELIVERED:
+            row.move_to(DeliveryState.DELIVERED)
+            row.finished_at = now
+            log.debug("delivered %s to %s", row.activity.type, row.inbox)
+            return
+        when = (
+            next_attempt(row.attempts, outcome, now, row.created_at, self.node.retry_policy)
+            if verdict is Verdict.RETRY
+            else None
+        )
+        if when is None:
+            row.move_to(DeliveryState.DEAD)
+            row.finished_at = now
+            log.warning(
+                "gave up delivering %s to %s after %d attempt(s): %s",
+                row.activity.type,
+                row.inbox,
+                row.attempts,
+                what,
+            )
+        else:
+            row.next_attempt_at = when
+            log.info(
+                "delivery of %s to %s failed (%s); attempt %d, next at %s",
+                row.activity.type,
+                row.inbox,
+                what,
+                row.attempts,
+                when.isoformat(timespec="seconds"),
+            )
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        poll = self.node.config.delivery_poll_seconds
+        while not stop.is_set():
+            try:
+                n = await self.run_once()
+            except Exception:
+                log.exception("delivery worker error; retrying in %.1fs", poll)
+                n = 0
+            if n:
+                continue
+            self.node.wake_delivery.clear()
+            await _sleep_until(poll, stop, self.node.wake_delivery)
+
+
+class InboxWorker:
+    def __init__(self, node: Node, *, batch: int = 200) -> None:
+        self.node = node
+        self.batch = batch
+
+    async def run_once(self) -> int:
+        async with self.node.sessions() as session:
+            items = await claim_pending(session, self.batch)
+        for item in items:
+            await self._process(item.id)
+        if items:
+            # A Follow queues an Accept: send it now rather than at the next poll.
+            self.node.wake_delivery.set()
+        return len(items)
+
+    async def _process(self, item_id: int) -> None:
+        """Each item in its own transaction: one bad activity cannot block the rest."""
+        async with self.node.sessions() as session:
+            try:
+                async with session.begin():
+                    item = await session.get(InboxItem, item_id)
+                    if item is None or item.state != InboxState.PENDING:
+                        return
+                    result = await process_item(session, self.node.urls, item)
+                    item.state = InboxState.DONE
+                    item.processed_at = utcnow()
+                    item.error = None if not result.startswith("ignored") else result
+                    inbox_log.info(
+                        "%s %s from %s: %s",
+                        item.type,
+                        item.activity_uri,
+                        strip_fragment(item.actor_uri),
+                        result,
+                    )
+            except Exception as exc:
+                inbox_log.exception("failed to process inbox item %s", item_id)
+                async with session.begin():
+                    item = await session.get(InboxItem, item_id)
+                    if item is not None:
+                        item.state = InboxState.FAILED
+                        item.error = f"{type(exc).__name__}: {exc}"[:1000]
+                        item.processed_at = utcnow()
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                n = await self.run_once()
+            except Exception:
+                inbox_log.exception("inbox worker error")
+                n = 0
+            if n:
+                continue
+            self.node.wake_inbox.clear()
+            await _sleep_until(self.node.config.delivery_poll_seconds, stop, self.node.wake_inbox)
+
+
+async def _sleep_until(seconds: float, stop: asyncio.Event, wake: asyncio.Event) -> None:
+    waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
+    try:
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waiters:
+            w.cancel()
