@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -25,6 +26,10 @@ from node.web import NODE, NodeHolder, error, get_node
 from node.worker import DeliveryWorker, InboxWorker
 
 log = logging.getLogger("coopnet.app")
+
+# aiohttp-jinja2 1.6 stores its per-request context under a string key;
+# harmless, and not something a self-hoster should see in the log.
+warnings.filterwarnings("ignore", message="It is recommended to use web.RequestKey")
 
 TEMPLATES = Path(__file__).with_name("templates")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
