@@ -93,7 +93,7 @@ def next_attempt(
         asked = _retry_after(outcome.retry_after, now)
         if asked is not None:
             delay = max(delay, asked)
-    when = now + delay
+    when: datetime = now + delay
     if when - first_attempt > policy.max_age:
         return None
     return when

@@ -28,7 +28,7 @@ from federation.keys import load_private_key
 from federation.signatures import sign_request
 from federation.vocab import ACCEPT_AP, ACTIVITY_JSON, AS_CONTEXT, as_list, is_ap_media_type
 
-USER_AGENT = "coopnet/0.1 (+https://example.invalid/coopnet)"
+USER_AGENT = "coopnet/0.1"
 MAX_FETCH_BYTES = 2 * 1024 * 1024
 MAX_REDIRECTS = 3
 
@@ -83,8 +83,9 @@ class GuardedResolver(AbstractResolver):
 
 
 def make_session(
-    *, allow_private: bool, timeout: float = 10.0, limit: int = 100
+    *, allow_private: bool, timeout: float = 10.0, limit: int = 100, user_agent: str = USER_AGENT
 ) -> aiohttp.ClientSession:
+    """The node's one client session; the User-Agent names the node so admins can reach us."""
     connector = aiohttp.TCPConnector(
         limit=limit,
         limit_per_host=max(4, limit // 4),
@@ -94,7 +95,7 @@ def make_session(
     return aiohttp.ClientSession(
         connector=connector,
         timeout=aiohttp.ClientTimeout(total=timeout, connect=min(timeout, 5.0)),
-        headers={"User-Agent": USER_AGENT},
+        headers={"User-Agent": user_agent},
         auto_decompress=True,
     )
 

@@ -7,7 +7,6 @@ from typing import Any
 from federation.vocab import NODEINFO_21_SCHEMA
 
 SOFTWARE = "coopnet"
-REPOSITORY = "https://example.invalid/coopnet"
 
 
 def well_known(base: str) -> dict[str, Any]:
@@ -26,14 +25,10 @@ def document(
     """Exactly the top-level keys the 2.1 schema allows; anything of ours goes in metadata."""
     return {
         "version": "2.1",
-        "software": {
-            "name": SOFTWARE,
-            "version": version,
-            "repository": REPOSITORY,
-            "homepage": REPOSITORY,
-        },
+        # repository/homepage are optional in 2.1; added once the project has a public home.
+        "software": {"name": SOFTWARE, "version": version},
         "protocols": ["activitypub"],
-        "services": {"inbound": [], "outbound": ["atom1.0"]},
+        "services": {"inbound": [], "outbound": []},
         "openRegistrations": False,
         "usage": {
             "users": {

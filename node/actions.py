@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 
 from federation.http import FetchError
-from federation.inbox import KeyGone, KeyInfo, fetch_key
+from federation.inbox import KeyGone, KeyInfo, KeyResolver, fetch_key
 from federation.webfinger import WebFingerError, check_round_trip, lookup, parse_acct
 from models import migrate
 from models.actors import (
@@ -37,6 +37,8 @@ from node.config import CONFIG_NAME, DB_NAME, Config
 from node.context import Node
 
 log = logging.getLogger("coopnet.actions")
+
+KEY_REFRESH_SECONDS = 30.0
 
 
 class ActionError(Exception):
@@ -76,7 +78,8 @@ async def init_node(
                 name,
                 type_="Organization",
                 name=config.title,
-                summary=f"{config.title}: {role} of the coopnet network.",
+                summary=f"{config.title} : {'siège' if role == 'seat' else 'section'} "
+                "du réseau coopnet.",
                 is_node=True,
             )
     finally:
@@ -163,7 +166,7 @@ async def follow(node: Node, target: str) -> tuple[RemoteActor, Following]:
     return remote, row
 
 
-def key_resolver(node: Node) -> Any:
+def key_resolver(node: Node) -> KeyResolver:
     """The inbox's key lookup: cache first; fetch (and store the actor) on a miss or refresh."""
 
     async def resolve(key_id: str, refresh: bool) -> KeyInfo | None:
@@ -176,6 +179,16 @@ def key_resolver(node: Node) -> Any:
                 local = await get_local_actor(session, username) if username else None
                 if local is not None and key_id == node.urls.key_id(local.username):
                     return KeyInfo(key_id, node.urls.actor(local.username), local.public_key_pem)
+        else:
+            # A failed signature refetches the key, at most once per key per
+            # KEY_REFRESH_SECONDS: bad signatures must not make us hammer a server.
+            now = time.monotonic()
+            last = node.key_refreshed.get(key_id)
+            if last is not None and now - last < KEY_REFRESH_SECONDS:
+                return None
+            node.key_refreshed[key_id] = now
+            if len(node.key_refreshed) > 10_000:
+                node.key_refreshed.clear()
         try:
             info, doc = await fetch_key(node.client, key_id)
         except KeyGone:

@@ -72,7 +72,7 @@ async def actor_view(request: web.Request) -> web.StreamResponse:
         )
         followers = await _count(session, Follower, actor.id)
         following = await _count_following(session, actor.id)
-    return aiohttp_jinja2.render_template(
+    return _page(
         "actor.html",
         request,
         {
@@ -84,8 +84,14 @@ async def actor_view(request: web.Request) -> web.StreamResponse:
             "followers": followers,
             "following": following,
         },
-        headers={"Vary": "Accept"},
     )
+
+
+def _page(template: str, request: web.Request, context: dict[str, Any]) -> web.Response:
+    """An HTML page that shares its URL with a JSON document: caches must key on Accept."""
+    resp = aiohttp_jinja2.render_template(template, request, context)
+    resp.headers["Vary"] = "Accept"
+    return resp
 
 
 async def _count(session: Any, model: Any, actor_id: int) -> int:
@@ -203,11 +209,10 @@ async def object_view(request: web.Request) -> web.StreamResponse:
     if wants_ap(request):
         return ap_response(obj.json)
     assert actor is not None
-    return aiohttp_jinja2.render_template(
+    return _page(
         "note.html",
         request,
         {"obj": obj, "actor": actor, "handle": f"@{actor.username}@{node.urls.host}"},
-        headers={"Vary": "Accept"},
     )
 
 

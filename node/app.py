@@ -54,7 +54,7 @@ async def forwarded_middleware(request: web.Request, handler: Handler) -> web.St
         client = fwd.split(",")[-1].strip() if fwd else None
         proto = request.headers.get("X-Forwarded-Proto")
         request = request.clone(
-            remote=client or request.remote,
+            remote=client or request.remote or "",
             scheme=proto if proto in ("http", "https") else request.scheme,
         )
     return await handler(request)

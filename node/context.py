@@ -35,6 +35,8 @@ class Node:
     #: Set when something was queued in this process, so the worker need not wait a poll.
     wake_delivery: asyncio.Event = field(default_factory=asyncio.Event)
     wake_inbox: asyncio.Event = field(default_factory=asyncio.Event)
+    #: When each key was last refetched because a signature failed (monotonic seconds).
+    key_refreshed: dict[str, float] = field(default_factory=dict)
 
     @property
     def retry_policy(self) -> RetryPolicy:
@@ -56,6 +58,7 @@ class Node:
             allow_private=config.allow_private_addresses,
             timeout=config.http_timeout_seconds,
             limit=max(config.delivery_concurrency, 8),
+            user_agent=f"coopnet/0.1 (+{config.url}/)",
         )
         client = ApClient(
             http,
