@@ -59,8 +59,9 @@ def _retry_after(value: str | None, now: datetime) -> timedelta | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return timedelta(seconds=int(value))
+    if value.isascii() and value.isdigit():
+        # Anything beyond a year is as good as "never": cap before timedelta overflows.
+        return timedelta(seconds=min(int(value), 366 * 86400))
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -86,7 +87,9 @@ def next_attempt(
     verdict = classify(outcome)
     if verdict is not Verdict.RETRY:
         return None
-    delay = min(policy.cap, policy.base * (2 ** max(attempts - 1, 0)))
+    # Cap the exponent before multiplying: 2**60 seconds overflows timedelta.
+    doublings = min(max(attempts - 1, 0), 40)
+    delay = min(policy.cap, policy.base * (2**doublings))
     spread = (rng or random).uniform(1 - policy.jitter, 1 + policy.jitter)
     delay = delay * spread
     if outcome.status in (429, 503):

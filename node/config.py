@@ -8,7 +8,6 @@ every value and fails with the file, the key and what was expected.
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -38,6 +37,10 @@ def is_loopback_url(url: str) -> bool:
 
 def check_base_url(url: str) -> str:
     parts = urlsplit(url)
+    try:
+        _ = parts.port  # raises for a port out of range or not a number
+    except ValueError as exc:
+        raise ConfigError(f"{url!r}: {exc}") from exc
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(
             f"--url must look like https://host or http://127.0.0.1:PORT, not {url!r}"
@@ -50,6 +53,19 @@ def check_base_url(url: str) -> str:
             "use https behind a reverse proxy (see deploy/)"
         )
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def toml_string(value: str) -> str:
+    """A TOML basic string: JSON's escapes are not enough (TOML forbids a raw DEL)."""
+    out = []
+    for ch in value:
+        if ch in ('"', "\\"):
+            out.append("\\" + ch)
+        elif ch < " " or ch == "\x7f":
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
 
 
 @dataclass
@@ -74,6 +90,8 @@ class Config:
     delivery_poll_seconds: float = 0.5
     http_timeout_seconds: float = 10.0
     log_level: str = "INFO"
+    #: The network's seat (actor URL): the trust anchor of 'coopnet verify'.
+    network_seat: str = ""
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -109,7 +127,9 @@ class Config:
 
     def to_toml(self) -> str:
         def q(value: Any) -> str:
-            return json.dumps(value, ensure_ascii=False)
+            if isinstance(value, list):
+                return "[" + ", ".join(q(v) for v in value) + "]"
+            return toml_string(str(value))
 
         default_db = f"sqlite+aiosqlite:///{self.data_dir / DB_NAME}"
         db_line = (
@@ -149,6 +169,11 @@ signature_window_seconds = {self.signature_window_seconds}
 max_body_bytes = {self.max_body_bytes}
 http_timeout_seconds = {self.http_timeout_seconds}
 
+[network]
+# Actor URL of the network's seat, the trust anchor when checking certifications,
+# e.g. "https://siege.example/users/siege". Empty: any actor whose role is seat.
+seat = {q(self.network_seat)}
+
 [delivery]
 # Deliveries in flight at once.
 concurrency = {self.delivery_concurrency}
@@ -185,6 +210,7 @@ _SCHEMA: dict[str, dict[str, tuple[str, type | tuple[type, ...]]]] = {
         "max_body_bytes": ("max_body_bytes", int),
         "http_timeout_seconds": ("http_timeout_seconds", (int, float)),
     },
+    "network": {"seat": ("network_seat", str)},
     "delivery": {
         "concurrency": ("delivery_concurrency", int),
         "max_age_hours": ("delivery_max_age_hours", (int, float)),
@@ -225,7 +251,10 @@ def load_config(data_dir: Path) -> Config:
     for required in ("url", "name", "role"):
         if required not in values:
             raise ConfigError(f"{path}: node.{required} is missing")
-    values["url"] = check_base_url(values["url"])
+    try:
+        values["url"] = check_base_url(values["url"])
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: node.url: {exc}") from exc
     if values["role"] not in ROLES:
         raise ConfigError(f"{path}: node.role must be one of {', '.join(ROLES)}")
     values.setdefault("title", values["name"])

@@ -8,18 +8,32 @@ is a plain async function over a ``Node`` that the web UI can call too.
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
 import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from federation.delivery import RetryPolicy
 from federation.http import ApClient, Signer, make_session
+from models import migrate
 from models.actors import LocalActor, get_node_actor
 from models.base import make_engine, make_sessionmaker
 from models.urls import Urls
 from node.config import Config
+
+log = logging.getLogger("coopnet.node")
+
+
+class NodeError(LookupError):
+    """The data directory cannot be used as it is; the message says what to do."""
+
+
+def sqlite_path(url: str) -> Path | None:
+    prefix = "sqlite+aiosqlite:///"
+    return Path(url[len(prefix):]) if url.startswith(prefix) else None
 
 
 @dataclass
@@ -44,9 +58,25 @@ class Node:
 
     @classmethod
     async def open(cls, config: Config) -> Node:
+        """Connect, bring the schema to head if it is behind (after an upgrade), load the signer.
+
+        A missing SQLite file is an error, never silently a new empty node:
+        the keys and followers are in it.
+        """
+        db_file = sqlite_path(config.database_url)
+        if db_file is not None and not db_file.is_file():
+            raise NodeError(
+                f"the database {db_file} is missing; restore it from a backup "
+                "(the node's keys and followers are in it), or init a new data directory"
+            )
         engine = make_engine(config.database_url)
         sessions = make_sessionmaker(engine)
         try:
+            async with engine.connect() as conn:
+                current = await conn.run_sync(migrate.current_revision_sync)
+            if current != migrate.head_revision():
+                log.info("migrating the database from %s to %s", current, migrate.head_revision())
+                await migrate.upgrade_async(config.database_url)
             async with sessions() as session:
                 actor: LocalActor = await get_node_actor(session)
         except Exception:

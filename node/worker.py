@@ -67,8 +67,16 @@ class DeliveryWorker:
             }
             for d, outcome in zip(due, outcomes, strict=True):
                 row = rows.get(d.id)
-                if row is not None:
+                if row is None:
+                    continue
+                try:
                     self._record(row, outcome, now)
+                except Exception:
+                    # One odd answer must not roll back the whole batch (which
+                    # would re-send every delivered row when the lease expires).
+                    log.exception("cannot record the delivery to %s; retrying later", row.inbox)
+                    row.locked_until = None
+                    row.next_attempt_at = now + self.node.retry_policy.cap
         return len(due)
 
     def _record(self, row: Delivery, outcome: Outcome, now: datetime) -> None:
