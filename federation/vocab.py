@@ -33,6 +33,14 @@ COOPNET_TERMS: dict[str, Any] = {
     "schema": "http://schema.org#",
     "PropertyValue": "schema:PropertyValue",
     "value": "schema:value",
+    "assertionMethod": {"@id": "https://w3id.org/security#assertionMethod", "@type": "@id"},
+    "Multikey": "https://w3id.org/security#Multikey",
+    "publicKeyMultibase": "https://w3id.org/security#publicKeyMultibase",
+    "controller": {"@id": "https://w3id.org/security#controller", "@type": "@id"},
+    "skills": "coopnet:skills",
+    "areaServed": "schema:areaServed",
+    "certification": {"@id": "coopnet:certification", "@type": "@id"},
+    "authorization": {"@id": "coopnet:authorization", "@type": "@id"},
 }
 
 CONTEXT: list[Any] = [AS_CONTEXT, SECURITY_CONTEXT, COOPNET_TERMS]

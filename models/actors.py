@@ -10,6 +10,7 @@ from sqlalchemy import Boolean, Integer, String, Text, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from federation.integrity import generate_ed25519_private_pem
 from federation.keys import generate_private_key_pem, public_pem_of
 from federation.vocab import ACTOR_TYPES, as_list, get_id
 from models.base import Base, UTCDateTime, utcnow
@@ -29,6 +30,23 @@ class LocalActor(Base):
     public_key_pem: Mapped[str] = mapped_column(Text)
     is_node: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Ed25519 key for object integrity proofs (FEP-8b32); RSA stays for HTTP signatures.
+    integrity_key_pem: Mapped[str | None] = mapped_column(Text)
+    # Mediator profile (Person actors); empty for the node actor.
+    skills: Mapped[str] = mapped_column(Text, default="[]")
+    area: Mapped[str] = mapped_column(String(200), default="")
+    contact_url: Mapped[str] = mapped_column(String(2048), default="")
+    avatar_url: Mapped[str] = mapped_column(String(2048), default="")
+    #: Removed mediators keep their row (the section's records); the actor URL answers 410.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def skill_list(self) -> list[str]:
+        import json
+
+        value = json.loads(self.skills or "[]")
+        return [str(v) for v in value] if isinstance(value, list) else []
 
 
 class RemoteActor(Base):
@@ -75,6 +93,7 @@ async def create_local_actor(
 ) -> LocalActor:
     private_pem = generate_private_key_pem()
     actor = LocalActor(
+        integrity_key_pem=generate_ed25519_private_pem(),
         username=username,
         type=type_,
         name=name,

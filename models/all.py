@@ -1,3 +1,12 @@
 """Imports every model module so that the metadata knows every table."""
 
-from models import actors, follows, inbox, outbox, posts  # noqa: F401
+from models import (  # noqa: F401
+    actors,
+    attestations,
+    bulletins,
+    follows,
+    inbox,
+    offers,
+    outbox,
+    posts,
+)

@@ -32,6 +32,7 @@ from models.actors import (
     get_remote_actor,
     upsert_remote_actor,
 )
+from models.attestations import KIND_OF_TYPE, revoke_held, store_held
 from models.base import Base, UTCDateTime, utcnow
 from models.follows import (
     Follower,
@@ -41,7 +42,7 @@ from models.follows import (
     remove_all_follows_of,
     remove_follower,
 )
-from models.html import sanitize_html
+from models.html import html_to_text, sanitize_html
 from models.outbox import enqueue, new_uuid
 from models.posts import RemoteObject
 from models.states import IllegalTransition
@@ -50,7 +51,9 @@ from models.urls import Urls
 
 log = logging.getLogger("coopnet.inbox")
 
-POST_TYPES = frozenset({"Note", "Article", "Page", "Question", "Event", "Image", "Video"})
+POST_TYPES = frozenset(
+    {"Note", "Article", "Page", "Question", "Event", "Image", "Video", "Proposal"}
+)
 
 
 class InboxState(StrEnum):
@@ -241,11 +244,32 @@ def _remote_object(obj: dict[str, Any], actor_uri: str, uri: str) -> RemoteObjec
     url = get_id(next(iter(as_list(obj.get("url"))), None))
     published = _parse_time(obj.get("published"))
     clean = dict(obj)
+    # Every HTML-bearing field is cleaned before storing, not only the one we
+    # show today: whatever later reads the stored body must find it safe.
     clean["content"] = sanitize_html(content) if isinstance(content, str) else ""
+    for key in ("summary", "name"):
+        if isinstance(clean.get(key), str):
+            clean[key] = sanitize_html(clean[key])
+    for key in ("contentMap", "summaryMap", "nameMap"):
+        mapping = clean.get(key)
+        if isinstance(mapping, dict):
+            clean[key] = {
+                str(lang): sanitize_html(v) for lang, v in mapping.items() if isinstance(v, str)
+            }
+        elif mapping is not None:
+            del clean[key]
+    source = clean.get("source")
+    if isinstance(source, dict) and isinstance(source.get("content"), str):
+        clean["source"] = {"content": source["content"], "mediaType": "text/plain"}
+    name, summary = obj.get("name"), obj.get("summary")
+    kind = "offer" if has_type(obj, "Proposal") else "bulletin" if has_type(obj, "Article") else "note"
     return RemoteObject(
         uri=uri,
         actor_uri=actor_uri,
         type=first_type(obj) or "Note",
+        kind=kind,
+        name=html_to_text(name)[:300] if isinstance(name, str) else "",
+        summary=html_to_text(summary)[:2000] if isinstance(summary, str) else "",
         content=clean["content"],
         url=url if url and url.startswith(("http://", "https://")) else None,
         published=published,
@@ -277,7 +301,8 @@ async def handle_update(ctx: InboxContext, activity: dict[str, Any]) -> str:
     if row is None or row.actor_uri != ctx.signer.uri:
         return "ignored: Update of an object we do not hold from this actor"
     fresh = _remote_object(obj, ctx.signer.uri, uri)
-    row.content, row.body, row.type = fresh.content, fresh.body, fresh.type
+    for column in ("content", "body", "type", "kind", "name", "summary", "url"):
+        setattr(row, column, getattr(fresh, column))
     return f"updated {uri}"
 
 
@@ -300,6 +325,32 @@ async def handle_delete(ctx: InboxContext, activity: dict[str, Any]) -> str:
     return f"deleted {uri}" if result.rowcount else "ignored: nothing to delete"  # type: ignore[attr-defined]
 
 
+async def handle_add(ctx: InboxContext, activity: dict[str, Any]) -> str:
+    """An attestation about one of our actors (the seat authorising this section)."""
+    obj = activity.get("object")
+    if not isinstance(obj, dict) or obj.get("type") not in KIND_OF_TYPE:
+        return "ignored: Add of something other than an attestation"
+    uri = get_id(obj)
+    if not uri or not _same_origin(uri, ctx.signer.uri):
+        return "ignored: attestation not hosted by its signer"
+    if get_id(obj.get("attributedTo")) != ctx.signer.uri:
+        return "ignored: attestation attributed to someone other than the signer"
+    subject = await ctx.local_target(obj.get("object"))
+    if subject is None:
+        return "ignored: attestation about an actor that is not ours"
+    await store_held(ctx.session, subject, obj, ctx.signer.uri)
+    return f"{subject.username} holds {obj['type']} {uri} from {ctx.signer.handle}"
+
+
+async def handle_remove(ctx: InboxContext, activity: dict[str, Any]) -> str:
+    uri = get_id(activity.get("object"))
+    if not uri:
+        return "ignored: Remove without an object"
+    if await revoke_held(ctx.session, uri, ctx.signer.uri):
+        return f"attestation {uri} revoked by {ctx.signer.handle}"
+    return "ignored: Remove of nothing we hold from this actor"
+
+
 HANDLERS: dict[str, Handler] = {
     "Follow": handle_follow,
     "Undo": handle_undo,
@@ -308,6 +359,8 @@ HANDLERS: dict[str, Handler] = {
     "Create": handle_create,
     "Update": handle_update,
     "Delete": handle_delete,
+    "Add": handle_add,
+    "Remove": handle_remove,
 }
 
 

@@ -10,13 +10,12 @@ from sqlalchemy import ForeignKey, Integer, String, Text, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from federation.vocab import PUBLIC
 from models.actors import LocalActor
 from models.base import Base, UTCDateTime, utcnow
-from models.follows import follower_inboxes
 from models.html import text_to_html
-from models.outbox import Activity, enqueue, new_uuid
-from models.to_ap import create_activity, note_to_ap
+from models.outbox import Activity, new_uuid
+from models.publishing import publish_activity
+from models.to_ap import note_to_ap
 from models.urls import Urls
 
 MAX_NOTE_CHARS = 5000
@@ -52,6 +51,10 @@ class RemoteObject(Base):
     uri: Mapped[str] = mapped_column(String(2048), unique=True)
     actor_uri: Mapped[str] = mapped_column(String(2048), index=True)
     type: Mapped[str] = mapped_column(String(32))
+    #: note, offer or bulletin: how we list it.
+    kind: Mapped[str] = mapped_column(String(16), default="note", index=True)
+    name: Mapped[str] = mapped_column(String(300), default="")
+    summary: Mapped[str] = mapped_column(Text, default="")
     content: Mapped[str] = mapped_column(Text, default="")
     url: Mapped[str | None] = mapped_column(String(2048))
     published: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -86,9 +89,7 @@ async def publish_note(
         published=now,
     )
     session.add(obj)
-    activity = create_activity(urls, actor, note, urls.activity(new_uuid()))
-    inboxes = await follower_inboxes(session, actor.id)
-    row = await enqueue(session, actor, activity, inboxes, public=PUBLIC in activity["to"], now=now)
+    row = await publish_activity(session, urls, actor, "Create", note)
     return obj, row
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import html
+
+from federation.integrity import multikey
 from federation.vocab import CONTEXT, PUBLIC
 from models.actors import LocalActor
 from models.urls import Urls
@@ -14,7 +17,20 @@ def iso(dt: datetime) -> str:
     return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def actor_to_ap(urls: Urls, actor: LocalActor, *, role: str | None = None) -> dict[str, Any]:
+def actor_to_ap(
+    urls: Urls,
+    actor: LocalActor,
+    *,
+    role: str | None = None,
+    links: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The actor as Mastodon and peers read it.
+
+    ``links`` carries the attestation that vouches for the actor
+    (``certification`` of a mediator, ``authorization`` of a section).
+    Mediator profile facts also go in ``attachment`` as PropertyValues,
+    which is what Mastodon shows as profile fields.
+    """
     ident = urls.actor(actor.username)
     doc: dict[str, Any] = {
         "@context": CONTEXT,
@@ -41,6 +57,30 @@ def actor_to_ap(urls: Urls, actor: LocalActor, *, role: str | None = None) -> di
     }
     if role:
         doc["role"] = role
+    if actor.integrity_key_pem:
+        doc["assertionMethod"] = [
+            multikey(ident, f"{ident}#ed25519-key", actor.integrity_key_pem)
+        ]
+    if actor.updated_at:
+        doc["updated"] = iso(actor.updated_at)
+    fields = []
+    skills = actor.skill_list
+    if skills:
+        doc["skills"] = skills
+        fields.append(("Compétences", html.escape(", ".join(skills))))
+    if actor.area:
+        doc["areaServed"] = actor.area
+        fields.append(("Zone", html.escape(actor.area)))
+    if actor.contact_url:
+        link = html.escape(actor.contact_url)
+        fields.append(("Contact", f'<a href="{link}" rel="me nofollow noopener">{link}</a>'))
+    if fields:
+        doc["attachment"] = [
+            {"type": "PropertyValue", "name": name, "value": value} for name, value in fields
+        ]
+    if actor.avatar_url:
+        doc["icon"] = {"type": "Image", "url": actor.avatar_url}
+    doc.update(links or {})
     return doc
 
 
@@ -57,22 +97,6 @@ def note_to_ap(
         "published": iso(published),
         "to": [PUBLIC],
         "cc": [urls.followers(actor.username)],
-    }
-
-
-def create_activity(
-    urls: Urls, actor: LocalActor, obj: dict[str, Any], ident: str
-) -> dict[str, Any]:
-    inner = {k: v for k, v in obj.items() if k != "@context"}
-    return {
-        "@context": CONTEXT,
-        "id": ident,
-        "type": "Create",
-        "actor": urls.actor(actor.username),
-        "published": obj.get("published"),
-        "to": obj.get("to", []),
-        "cc": obj.get("cc", []),
-        "object": inner,
     }
 
 

@@ -12,6 +12,7 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -111,6 +112,11 @@ def _scheme_for(node: Node, host: str) -> str:
 
 async def resolve_actor(node: Node, target: str) -> RemoteActor:
     """An account address or actor URL to a stored remote actor, fetched fresh."""
+    return (await resolve_actor_doc(node, target))[0]
+
+
+async def resolve_actor_doc(node: Node, target: str) -> tuple[RemoteActor, dict[str, Any]]:
+    """Like resolve_actor, with the actor document as fetched."""
     target = target.strip()
     try:
         if target.startswith(("http://", "https://")):
@@ -126,9 +132,9 @@ async def resolve_actor(node: Node, target: str) -> RemoteActor:
 
             await check_round_trip(node.client, doc, scheme=urlsplit(url).scheme)
         async with node.sessions() as session, session.begin():
-            return await upsert_remote_actor(session, doc)
+            return await upsert_remote_actor(session, doc), doc
     except (FetchError, WebFingerError, ActorDocumentError) as exc:
-        raise ActionError(f"cannot follow {target}: {exc}") from exc
+        raise ActionError(f"cannot reach {target}: {exc}") from exc
 
 
 async def follow(node: Node, target: str) -> tuple[RemoteActor, Following]:

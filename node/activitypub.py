@@ -22,13 +22,16 @@ from federation.inbox import (
     parse_activity,
     verify_request,
 )
-from federation.vocab import get_id
+from federation.vocab import AS_CONTEXT, get_id
+from models.actor_doc import actor_document
 from models.actors import LocalActor, RemoteActor, get_local_actor
+from models.bulletins import list_bulletins
 from models.follows import Follower, Following, FollowingState
 from models.inbox import store_incoming
+from models.mediators import list_mediators
+from models.offers import list_offers
 from models.outbox import Activity
 from models.posts import LocalObject, get_local_object
-from models.to_ap import actor_to_ap
 from node.actions import key_resolver
 from node.collections import PAGE_SIZE, collection, page, page_number
 from node.web import ap_response, error, get_node, target_uri, wants_ap
@@ -53,11 +56,18 @@ async def _actor_or_404(request: web.Request) -> LocalActor:
 async def actor_view(request: web.Request) -> web.StreamResponse:
     node = get_node(request)
     actor = await _actor_or_404(request)
+    if actor.deleted_at is not None:
+        # A removed mediator: gone for good (Mastodon treats 410 as deleted).
+        return _gone(node.urls.actor(actor.username), actor.type, request)
     role = node.config.role if actor.is_node else None
-    doc = actor_to_ap(node.urls, actor, role=role)
+    async with node.sessions() as session:
+        doc = await actor_document(session, node.urls, actor, role)
     if wants_ap(request):
         return ap_response(doc)
     async with node.sessions() as session:
+        offers = await list_offers(session, actor_id=actor.id)
+        bulletins = await list_bulletins(session, actor.id)
+        mediators = await list_mediators(session) if actor.is_node else []
         notes = (
             (
                 await session.execute(
@@ -83,8 +93,20 @@ async def actor_view(request: web.Request) -> web.StreamResponse:
             "notes": notes,
             "followers": followers,
             "following": following,
+            "offers": offers,
+            "bulletins": bulletins,
+            "mediators": mediators,
         },
     )
+
+
+def _gone(uri: str, former_type: str, request: web.Request) -> web.Response:
+    if wants_ap(request):
+        return ap_response(
+            {"@context": AS_CONTEXT, "id": uri, "type": "Tombstone", "formerType": former_type},
+            status=410,
+        )
+    raise web.HTTPGone(text="this actor was removed")
 
 
 def _page(template: str, request: web.Request, context: dict[str, Any]) -> web.Response:

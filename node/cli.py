@@ -87,6 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--limit", type=int, default=50, help="rows to show (default 50)")
     s.add_argument("--retry-dead", action="store_true", help="queue every dead delivery again")
 
+    from node.cli_content import add_parsers
+
+    add_parsers(sub, _data)
+
     s = sub.add_parser(
         "demo", help="run a local network: a seat and two sections that follow each other"
     )
@@ -241,6 +245,20 @@ async def cmd_demo(args: argparse.Namespace) -> int:
     return await run_demo(args.dir, args.base_port, check=args.check)
 
 
+async def cmd_content(args: argparse.Namespace) -> int:
+    from node.cli_content import UsageError, run
+    from node.content import content_errors
+
+    async def go(node: Any) -> int:
+        errors: tuple[type[Exception], ...] = (UsageError, *content_errors())
+        try:
+            return await run(args, node)
+        except errors as exc:
+            raise CliError(str(exc)) from exc
+
+    return await _with_node(args.data, go)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = {
     "init": cmd_init,
     "serve": cmd_serve,
@@ -250,6 +268,9 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = 
     "followers": cmd_relations,
     "deliveries": cmd_deliveries,
     "demo": cmd_demo,
+    **dict.fromkeys(
+        ("mediator", "offer", "bulletin", "authorize", "certify", "revoke", "verify"), cmd_content
+    ),
 }
 
 

@@ -53,6 +53,8 @@ async def webfinger(request: web.Request) -> web.Response:
         actor_row = await get_local_actor(session, username) if username else None
     if actor_row is None:
         return error(404, f"no account {resource} here")
+    if actor_row.deleted_at is not None:
+        return error(410, f"{resource} was removed")
     actor_id = node.urls.actor(actor_row.username)
     doc = jrd(f"acct:{actor_row.username}@{node.urls.host}", actor_id, actor_id)
     return json_response(doc, JRD_JSON)
