@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Boolean, Integer, String, Text, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -167,8 +168,16 @@ async def upsert_remote_actor(
         await session.execute(select(RemoteActor).where(RemoteActor.uri == uri))
     ).scalar_one_or_none()
     if actor is None:
+        # Two requests may meet the same new actor at once (its Follow and a
+        # key fetch): insert in a savepoint and fall back to the winner's row.
         actor = RemoteActor(uri=uri, type=type_, inbox=inbox)
-        session.add(actor)
+        try:
+            async with session.begin_nested():
+                session.add(actor)
+        except IntegrityError:
+            actor = (
+                await session.execute(select(RemoteActor).where(RemoteActor.uri == uri))
+            ).scalar_one()
     actor.type = type_
     actor.inbox = inbox
     actor.shared_inbox = shared

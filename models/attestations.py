@@ -137,8 +137,13 @@ async def issue(
     }
     signed = add_proof(doc, issuer.integrity_key_pem, integrity_key_id(urls, issuer), now)
     row = Attestation(
-        uuid=ident, uri=uri, kind=kind, issuer_actor_id=issuer.id, subject_uri=subject_uri,
-        body=json.dumps(signed, ensure_ascii=False), issued_at=now,
+        uuid=ident,
+        uri=uri,
+        kind=kind,
+        issuer_actor_id=issuer.id,
+        subject_uri=subject_uri,
+        body=json.dumps(signed, ensure_ascii=False),
+        issued_at=now,
     )
     session.add(row)
     await session.flush()
@@ -243,8 +248,11 @@ async def store_held(
     ).scalar_one_or_none()
     if row is None:
         row = HeldAttestation(
-            uri=uri, kind=KIND_OF_TYPE[doc["type"]], issuer_uri=issuer_uri,
-            subject_actor_id=subject.id, body=json.dumps(doc, ensure_ascii=False),
+            uri=uri,
+            kind=KIND_OF_TYPE[doc["type"]],
+            issuer_uri=issuer_uri,
+            subject_actor_id=subject.id,
+            body=json.dumps(doc, ensure_ascii=False),
         )
         session.add(row)
         await session.flush()
@@ -263,5 +271,3 @@ async def revoke_held(session: AsyncSession, uri: str, issuer_uri: str) -> bool:
         return False
     row.revoked_at = utcnow()
     return True
-
-

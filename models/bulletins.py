@@ -7,6 +7,7 @@ first paragraph, cut at about 500 characters.
 
 from __future__ import annotations
 
+import html
 from datetime import datetime
 from typing import Any
 
@@ -63,7 +64,10 @@ def _fill(bulletin: Bulletin, title: str, markdown: str, summary: str | None) ->
     if len(summary) > MAX_SUMMARY:
         raise BulletinError(f"the summary is over {MAX_SUMMARY} characters")
     bulletin.title, bulletin.markdown, bulletin.content, bulletin.summary = (
-        title, markdown, content, summary,
+        title,
+        markdown,
+        content,
+        summary,
     )
 
 
@@ -74,7 +78,8 @@ def bulletin_to_ap(urls: Urls, actor: LocalActor, bulletin: Bulletin) -> dict[st
         "type": "Article",
         "attributedTo": urls.actor(actor.username),
         "name": bulletin.title,
-        "summary": bulletin.summary,
+        # Stored as plain text (pages and feeds use it so); AS2 summaries are HTML.
+        "summary": html.escape(bulletin.summary, quote=False),
         "content": bulletin.content,
         "mediaType": "text/html",
         "source": {"content": bulletin.markdown, "mediaType": "text/markdown"},
@@ -98,7 +103,9 @@ async def publish_bulletin(
 ) -> Bulletin:
     ident = new_uuid()
     bulletin = Bulletin(
-        uuid=ident, uri=f"{urls.base}/bulletins/{ident}", local_actor_id=actor.id,
+        uuid=ident,
+        uri=f"{urls.base}/bulletins/{ident}",
+        local_actor_id=actor.id,
         published=utcnow(),
     )
     _fill(bulletin, title, markdown, summary)

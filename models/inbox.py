@@ -262,7 +262,9 @@ def _remote_object(obj: dict[str, Any], actor_uri: str, uri: str) -> RemoteObjec
     if isinstance(source, dict) and isinstance(source.get("content"), str):
         clean["source"] = {"content": source["content"], "mediaType": "text/plain"}
     name, summary = obj.get("name"), obj.get("summary")
-    kind = "offer" if has_type(obj, "Proposal") else "bulletin" if has_type(obj, "Article") else "note"
+    kind = (
+        "offer" if has_type(obj, "Proposal") else "bulletin" if has_type(obj, "Article") else "note"
+    )
     return RemoteObject(
         uri=uri,
         actor_uri=actor_uri,

@@ -16,8 +16,21 @@ from markdown_it import MarkdownIt
 
 from models.html import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, URL_SCHEMES, html_to_text
 
-ARTICLE_TAGS = ALLOWED_TAGS | {"h2", "h3", "h4", "h5", "h6", "hr", "img", "table", "thead",
-                               "tbody", "tr", "th", "td"}
+ARTICLE_TAGS = ALLOWED_TAGS | {
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "img",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+}
 ARTICLE_ATTRIBUTES = {**ALLOWED_ATTRIBUTES, "img": {"src", "alt", "title"}}
 
 

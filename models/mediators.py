@@ -118,7 +118,9 @@ async def remove_mediator(session: AsyncSession, urls: Urls, username: str) -> L
     return actor
 
 
-async def list_mediators(session: AsyncSession, *, include_removed: bool = False) -> list[LocalActor]:
+async def list_mediators(
+    session: AsyncSession, *, include_removed: bool = False
+) -> list[LocalActor]:
     q = select(LocalActor).where(LocalActor.type == "Person").order_by(LocalActor.username)
     if not include_removed:
         q = q.where(LocalActor.deleted_at.is_(None))

@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String, Text, select
+from sqlalchemy import ForeignKey, Integer, String, Text, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -139,7 +139,9 @@ def parse_price(value: str) -> tuple[str, str]:
     numbers = [p for p in parts if not p.isalpha()]
     codes = [p.upper() for p in parts if p.isalpha()]
     if len(numbers) != 1 or len(codes) > 1 or (codes and len(codes[0]) != 3):
-        raise OfferError(f"price {value!r}: write an amount and an optional currency, e.g. '25 EUR'")
+        raise OfferError(
+            f"price {value!r}: write an amount and an optional currency, e.g. '25 EUR'"
+        )
     if codes:
         currency = codes[0]
     try:
@@ -230,8 +232,7 @@ def offer_to_ap(urls: Urls, actor: LocalActor, offer: Offer) -> dict[str, Any]:
     if offer.area:
         facts.append(html.escape(offer.area))
     footer = (
-        f"<p>{' — '.join(f for f in facts if f)}</p>"
-        f'<p><a href="{offer.uri}">{offer.uri}</a></p>'
+        f'<p>{" — ".join(f for f in facts if f)}</p><p><a href="{offer.uri}">{offer.uri}</a></p>'
     )
     doc: dict[str, Any] = {
         "@context": OFFER_CONTEXT,
@@ -293,8 +294,9 @@ async def publish_offer(
     if actor.deleted_at is not None:
         raise OfferError(f"{actor.username} was removed; it cannot publish offers")
     ident = new_uuid()
-    offer = Offer(uuid=ident, uri=f"{urls.base}/offers/{ident}", local_actor_id=actor.id,
-                  published=utcnow())
+    offer = Offer(
+        uuid=ident, uri=f"{urls.base}/offers/{ident}", local_actor_id=actor.id, published=utcnow()
+    )
     _apply(offer, draft)
     session.add(offer)
     await session.flush()
@@ -342,14 +344,18 @@ async def end_offer(
 
 async def expire_due_offers(session: AsyncSession, urls: Urls, now: datetime) -> int:
     rows = (
-        await session.execute(
-            select(Offer).where(
-                Offer.state == OfferState.PUBLISHED,
-                Offer.valid_until.is_not(None),
-                Offer.valid_until <= now,
+        (
+            await session.execute(
+                select(Offer).where(
+                    Offer.state == OfferState.PUBLISHED,
+                    Offer.valid_until.is_not(None),
+                    Offer.valid_until <= now,
+                )
             )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     for offer in rows:
         await end_offer(session, urls, offer, OfferState.EXPIRED)
     return len(rows)
@@ -358,9 +364,14 @@ async def expire_due_offers(session: AsyncSession, urls: Urls, now: datetime) ->
 async def list_offers(
     session: AsyncSession, *, actor_id: int | None = None, include_ended: bool = False
 ) -> list[Offer]:
+    """Newest first; without ``include_ended``, only offers still valid now
+    (an offer past its end date is out even before the worker expires it)."""
     q = select(Offer).order_by(Offer.published.desc(), Offer.id.desc())
     if actor_id is not None:
         q = q.where(Offer.local_actor_id == actor_id)
     if not include_ended:
-        q = q.where(Offer.state == OfferState.PUBLISHED)
+        q = q.where(
+            Offer.state == OfferState.PUBLISHED,
+            or_(Offer.valid_until.is_(None), Offer.valid_until > utcnow()),
+        )
     return list((await session.execute(q)).scalars().all())

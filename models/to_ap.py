@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import html
 from datetime import datetime
 from typing import Any
-
-import html
 
 from federation.integrity import multikey
 from federation.vocab import CONTEXT, PUBLIC
 from models.actors import LocalActor
+from models.html import text_to_html
 from models.urls import Urls
 
 
@@ -38,7 +38,7 @@ def actor_to_ap(
         "type": actor.type,
         "preferredUsername": actor.username,
         "name": actor.name or actor.username,
-        "summary": actor.summary,
+        "summary": text_to_html(actor.summary) if actor.summary else "",
         "url": ident,
         "inbox": urls.inbox(actor.username),
         "outbox": urls.outbox(actor.username),
@@ -58,9 +58,7 @@ def actor_to_ap(
     if role:
         doc["role"] = role
     if actor.integrity_key_pem:
-        doc["assertionMethod"] = [
-            multikey(ident, f"{ident}#ed25519-key", actor.integrity_key_pem)
-        ]
+        doc["assertionMethod"] = [multikey(ident, f"{ident}#ed25519-key", actor.integrity_key_pem)]
     if actor.updated_at:
         doc["updated"] = iso(actor.updated_at)
     fields = []

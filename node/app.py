@@ -23,7 +23,7 @@ from node.config import Config
 from node.context import Node
 from node.i18n import pick_language, translator
 from node.web import NODE, NodeHolder, error, get_node
-from node.worker import DeliveryWorker, InboxWorker
+from node.worker import DeliveryWorker, InboxWorker, MaintenanceWorker
 
 log = logging.getLogger("coopnet.app")
 
@@ -128,6 +128,7 @@ def create_app(config: Config, *, run_workers: bool = True) -> web.Application:
             tasks = [
                 asyncio.create_task(DeliveryWorker(node).run_forever(stop), name="delivery"),
                 asyncio.create_task(InboxWorker(node).run_forever(stop), name="inbox"),
+                asyncio.create_task(MaintenanceWorker(node).run_forever(stop), name="chores"),
             ]
         yield
         stop.set()

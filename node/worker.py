@@ -20,6 +20,7 @@ from federation.http import Signer
 from federation.vocab import strip_fragment
 from models.base import utcnow
 from models.inbox import InboxItem, InboxState, claim_pending, process_item
+from models.offers import expire_due_offers
 from models.outbox import Delivery, DeliveryState, claim_due
 from node.context import Node
 
@@ -194,3 +195,27 @@ async def _sleep_until(seconds: float, stop: asyncio.Event, wake: asyncio.Event)
     finally:
         for w in waiters:
             w.cancel()
+
+
+class MaintenanceWorker:
+    """Periodic chores: offers whose validity ended are expired (a Delete federates)."""
+
+    def __init__(self, node: Node, *, interval: float = 60.0) -> None:
+        self.node = node
+        self.interval = interval
+
+    async def run_once(self) -> int:
+        async with self.node.sessions() as session, session.begin():
+            expired = await expire_due_offers(session, self.node.urls, utcnow())
+        if expired:
+            log.info("%d offer(s) expired; followers are told", expired)
+            self.node.wake_delivery.set()
+        return expired
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.run_once()
+            except Exception:
+                log.exception("maintenance error")
+            await _sleep_until(self.interval, stop, asyncio.Event())
