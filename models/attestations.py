@@ -12,6 +12,7 @@ again from its issuer tells whether it still stands.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -218,12 +219,30 @@ async def live_held_for(session: AsyncSession, actor_id: int) -> HeldAttestation
 
 
 async def actor_links(session: AsyncSession, urls: Urls, actor: LocalActor) -> dict[str, str]:
-    """The attestation an actor points at: its certification or its authorisation."""
+    """The attestation an actor points at: its certification or its authorisation.
+
+    The latest one, even when revoked: its URL then answers 410, so a
+    verifier can say "revoked" rather than "never certified".
+    """
     if actor.type == "Person":
-        issued = await live_issued_for(session, urls.actor(actor.username))
-        return {"certification": issued.uri} if issued else {}
-    held = await live_held_for(session, actor.id)
-    return {"authorization": held.uri} if held else {}
+        issued = (
+            await session.execute(
+                select(Attestation.uri)
+                .where(Attestation.subject_uri == urls.actor(actor.username))
+                .order_by(Attestation.id.desc())
+                .limit(1)
+            )
+        ).scalar_one_or_none()
+        return {"certification": issued} if issued else {}
+    held = (
+        await session.execute(
+            select(HeldAttestation.uri)
+            .where(HeldAttestation.subject_actor_id == actor.id)
+            .order_by(HeldAttestation.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    return {"authorization": held} if held else {}
 
 
 async def list_issued(session: AsyncSession, issuer_id: int, kind: Kind) -> list[Attestation]:
@@ -271,3 +290,25 @@ async def revoke_held(session: AsyncSession, uri: str, issuer_uri: str) -> bool:
         return False
     row.revoked_at = utcnow()
     return True
+
+
+@dataclass
+class Standing:
+    """Where an actor of ours stands in the chain, from local records (for its page)."""
+
+    certification: Attestation | None = None
+    authorization: HeldAttestation | None = None
+    revoked: bool = False
+
+
+async def standing_of(session: AsyncSession, urls: Urls, actor: LocalActor) -> Standing:
+    if actor.type == "Person":
+        live = await live_issued_for(session, urls.actor(actor.username))
+        issuer = await session.get(LocalActor, live.issuer_actor_id) if live else None
+        revoked = live is None and "certification" in await actor_links(session, urls, actor)
+        return Standing(
+            certification=live,
+            authorization=await live_held_for(session, issuer.id) if issuer else None,
+            revoked=revoked,
+        )
+    return Standing(authorization=await live_held_for(session, actor.id))

@@ -25,6 +25,7 @@ from federation.inbox import (
 from federation.vocab import AS_CONTEXT, get_id
 from models.actor_doc import actor_document
 from models.actors import LocalActor, RemoteActor, get_local_actor
+from models.attestations import standing_of
 from models.bulletins import list_bulletins
 from models.follows import Follower, Following, FollowingState
 from models.inbox import store_incoming
@@ -68,6 +69,7 @@ async def actor_view(request: web.Request) -> web.StreamResponse:
         offers = await list_offers(session, actor_id=actor.id)
         bulletins = await list_bulletins(session, actor.id)
         mediators = await list_mediators(session) if actor.is_node else []
+        standing = await standing_of(session, node.urls, actor)
         notes = (
             (
                 await session.execute(
@@ -96,6 +98,7 @@ async def actor_view(request: web.Request) -> web.StreamResponse:
             "offers": offers,
             "bulletins": bulletins,
             "mediators": mediators,
+            "standing": standing,
         },
     )
 

@@ -278,5 +278,3 @@ async def run(args: argparse.Namespace, node: Any) -> int:
             print(line)
         return 0 if report.ok else 1
     raise UsageError(f"unknown command {cmd}")
-
-

@@ -151,8 +151,12 @@ async def bulletin_update(
 ) -> Bulletin:
     async with node.sessions() as session, session.begin():
         bulletin = await update_bulletin(
-            session, node.urls, await _bulletin(session, ref),
-            title=title, markdown=markdown, summary=summary,
+            session,
+            node.urls,
+            await _bulletin(session, ref),
+            title=title,
+            markdown=markdown,
+            summary=summary,
         )
     node.wake_delivery.set()
     return bulletin

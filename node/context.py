@@ -33,7 +33,7 @@ class NodeError(LookupError):
 
 def sqlite_path(url: str) -> Path | None:
     prefix = "sqlite+aiosqlite:///"
-    return Path(url[len(prefix):]) if url.startswith(prefix) else None
+    return Path(url[len(prefix) :]) if url.startswith(prefix) else None
 
 
 @dataclass

@@ -33,6 +33,9 @@ CATALOG: dict[str, dict[str, str]] = {
         "Not found": "Introuvable",
         "This page does not exist.": "Cette page n'existe pas.",
         "Mediator": "Médiateur",
+        "since": "depuis le",
+        "Certification revoked": "Certification révoquée",
+        "the section is authorised by the seat": "la section est autorisée par le siège",
         "Node": "Nœud",
         # Offers, bulletins, mediators, attestations (pages.py and its templates).
         "Offers": "Offres",
