@@ -25,10 +25,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from federation.vocab import as_list, first_type, get_id, has_type
+from models import interchange
 from models.actors import (
     LocalActor,
     RemoteActor,
     get_local_actor,
+    get_node_actor,
     get_remote_actor,
     upsert_remote_actor,
 )
@@ -188,7 +190,8 @@ async def _our_follow(ctx: InboxContext, ref: Any) -> Following | None:
 async def handle_accept(ctx: InboxContext, activity: dict[str, Any]) -> str:
     row = await _our_follow(ctx, activity.get("object"))
     if row is None:
-        return "ignored: Accept of nothing we asked this actor"
+        sel = await interchange.handle_accept(ctx.session, ctx.signer, activity)
+        return sel if sel is not None else "ignored: Accept of nothing we asked this actor"
     row.move_to(FollowingState.ACCEPTED)
     row.accepted_at = utcnow()
     return f"{ctx.signer.handle} accepted our Follow"
@@ -197,7 +200,8 @@ async def handle_accept(ctx: InboxContext, activity: dict[str, Any]) -> str:
 async def handle_reject(ctx: InboxContext, activity: dict[str, Any]) -> str:
     row = await _our_follow(ctx, activity.get("object"))
     if row is None:
-        return "ignored: Reject of nothing we asked this actor"
+        sel = await interchange.handle_reject(ctx.session, ctx.signer, activity)
+        return sel if sel is not None else "ignored: Reject of nothing we asked this actor"
     row.move_to(FollowingState.REJECTED)
     return f"{ctx.signer.handle} rejected our Follow"
 
@@ -353,6 +357,17 @@ async def handle_remove(ctx: InboxContext, activity: dict[str, Any]) -> str:
     return "ignored: Remove of nothing we hold from this actor"
 
 
+async def handle_offer(ctx: InboxContext, activity: dict[str, Any]) -> str:
+    """An inter-section SEL exchange offered to this section."""
+    node = await get_node_actor(ctx.session)
+    if get_id(activity.get("object")) is None or not isinstance(activity.get("object"), dict):
+        return "ignored: Offer without an embedded object"
+    obj = activity["object"]
+    if obj.get("type") != "Agreement":
+        return "ignored: Offer of something other than an Agreement"
+    return await interchange.handle_offer(ctx.session, ctx.urls, node, ctx.signer, activity)
+
+
 HANDLERS: dict[str, Handler] = {
     "Follow": handle_follow,
     "Undo": handle_undo,
@@ -363,6 +378,7 @@ HANDLERS: dict[str, Handler] = {
     "Delete": handle_delete,
     "Add": handle_add,
     "Remove": handle_remove,
+    "Offer": handle_offer,
 }
 
 

@@ -30,7 +30,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship
 
 from federation.delivery import dedupe_inboxes
 from models.actors import LocalActor
@@ -61,6 +61,9 @@ class Activity(Base):
     type: Mapped[str] = mapped_column(String(32))
     object_uri: Mapped[str | None] = mapped_column(String(2048), index=True)
     public: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Delivered in order per inbox: a later ordered activity waits for the
+    #: earlier ones to the same inbox (SEL exchanges rely on it).
+    ordered: Mapped[bool] = mapped_column(Boolean, default=False)
     body: Mapped[str] = mapped_column(Text)
     published: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -77,6 +80,7 @@ class Delivery(Base):
     __table_args__ = (
         UniqueConstraint("activity_id", "inbox"),
         Index("ix_deliveries_due", "state", "next_attempt_at"),
+        Index("ix_deliveries_inbox_state", "inbox", "state"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -108,6 +112,7 @@ async def enqueue(
     inboxes: list[str],
     *,
     public: bool = False,
+    ordered: bool = False,
     now: datetime | None = None,
 ) -> Activity:
     """Store an outgoing activity and one pending delivery per distinct inbox."""
@@ -120,6 +125,7 @@ async def enqueue(
         type=str(activity.get("type")),
         object_uri=object_uri,
         public=public,
+        ordered=ordered,
         body=json.dumps(activity, ensure_ascii=False, separators=(",", ":")),
         published=now,
     )
@@ -139,14 +145,28 @@ async def claim_due(
     On PostgreSQL ``SKIP LOCKED`` lets several workers claim disjoint rows;
     SQLite serialises writers, which has the same effect.
     """
+    older, older_activity = aliased(Delivery), aliased(Activity)
+    waits_for_older = (
+        select(older.id)
+        .join(older_activity, older_activity.id == older.activity_id)
+        .where(
+            older.inbox == Delivery.inbox,
+            older.state == DeliveryState.PENDING,
+            older.id < Delivery.id,
+            older_activity.ordered.is_(True),
+        )
+        .exists()
+    )
     rows = (
         (
             await session.execute(
                 select(Delivery)
+                .join(Activity, Activity.id == Delivery.activity_id)
                 .where(
                     Delivery.state == DeliveryState.PENDING,
                     Delivery.next_attempt_at <= now,
                     or_(Delivery.locked_until.is_(None), Delivery.locked_until < now),
+                    or_(Activity.ordered.is_(False), ~waits_for_older),
                 )
                 .order_by(Delivery.next_attempt_at, Delivery.id)
                 .limit(limit)

@@ -18,7 +18,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from node import activitypub, pages, wellknown
+from node import activitypub, pages, sel, wellknown
 from node.config import Config
 from node.context import Node
 from node.i18n import pick_language, translator
@@ -118,6 +118,7 @@ def create_app(config: Config, *, run_workers: bool = True) -> web.Application:
     app.router.add_routes(wellknown.routes)
     app.router.add_routes(activitypub.routes)
     app.router.add_routes(pages.routes)
+    app.router.add_routes(sel.routes)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         node = await Node.open(config)

@@ -87,9 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--limit", type=int, default=50, help="rows to show (default 50)")
     s.add_argument("--retry-dead", action="store_true", help="queue every dead delivery again")
 
-    from node.cli_content import add_parsers
+    from node import cli_content, cli_sel
 
-    add_parsers(sub, _data)
+    cli_content.add_parsers(sub, _data)
+    cli_sel.add_parsers(sub, _data)
 
     s = sub.add_parser(
         "demo", help="run a local network: a seat and two sections that follow each other"
@@ -259,6 +260,21 @@ async def cmd_content(args: argparse.Namespace) -> int:
     return await _with_node(args.data, go)
 
 
+async def cmd_sel(args: argparse.Namespace) -> int:
+    from models.ledger import LedgerError
+    from node.cli_sel import run
+
+    async def go(node: Any) -> int:
+        try:
+            return await run(args, node)
+        except LedgerError as exc:
+            raise CliError(str(exc)) from exc
+        except OSError as exc:
+            raise CliError(f"{exc.strerror or exc}") from exc
+
+    return await _with_node(args.data, go)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = {
     "init": cmd_init,
     "serve": cmd_serve,
@@ -268,6 +284,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = 
     "followers": cmd_relations,
     "deliveries": cmd_deliveries,
     "demo": cmd_demo,
+    "sel": cmd_sel,
     **dict.fromkeys(
         ("mediator", "offer", "bulletin", "authorize", "certify", "revoke", "verify"), cmd_content
     ),

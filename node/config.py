@@ -92,6 +92,9 @@ class Config:
     log_level: str = "INFO"
     #: The network's seat (actor URL): the trust anchor of 'coopnet verify'.
     network_seat: str = ""
+    #: Default limits of a new SEL member account, in minutes (−20 h / +20 h).
+    sel_lower_minutes: int = -1200
+    sel_upper_minutes: int = 1200
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -174,6 +177,11 @@ http_timeout_seconds = {self.http_timeout_seconds}
 # e.g. "https://siege.example/users/siege". Empty: any actor whose role is seat.
 seat = {q(self.network_seat)}
 
+[sel]
+# Default limits of new member accounts, in minutes (shown as hours).
+lower_limit_minutes = {self.sel_lower_minutes}
+upper_limit_minutes = {self.sel_upper_minutes}
+
 [delivery]
 # Deliveries in flight at once.
 concurrency = {self.delivery_concurrency}
@@ -211,6 +219,10 @@ _SCHEMA: dict[str, dict[str, tuple[str, type | tuple[type, ...]]]] = {
         "http_timeout_seconds": ("http_timeout_seconds", (int, float)),
     },
     "network": {"seat": ("network_seat", str)},
+    "sel": {
+        "lower_limit_minutes": ("sel_lower_minutes", int),
+        "upper_limit_minutes": ("sel_upper_minutes", int),
+    },
     "delivery": {
         "concurrency": ("delivery_concurrency", int),
         "max_age_hours": ("delivery_max_age_hours", (int, float)),

@@ -18,8 +18,10 @@ from sqlalchemy import select
 from federation.delivery import Outcome, Verdict, classify, next_attempt
 from federation.http import Signer
 from federation.vocab import strip_fragment
+from models.actors import get_node_actor
 from models.base import utcnow
 from models.inbox import InboxItem, InboxState, claim_pending, process_item
+from models.interchange import reask_overdue
 from models.offers import expire_due_offers
 from models.outbox import Delivery, DeliveryState, claim_due
 from node.context import Node
@@ -198,19 +200,25 @@ async def _sleep_until(seconds: float, stop: asyncio.Event, wake: asyncio.Event)
 
 
 class MaintenanceWorker:
-    """Periodic chores: offers whose validity ended are expired (a Delete federates)."""
+    """Periodic chores: offers whose validity ended are expired (a Delete federates);
+    SEL exchanges held past their expiry are asked about again."""
 
     def __init__(self, node: Node, *, interval: float = 60.0) -> None:
         self.node = node
         self.interval = interval
 
     async def run_once(self) -> int:
+        now = utcnow()
         async with self.node.sessions() as session, session.begin():
-            expired = await expire_due_offers(session, self.node.urls, utcnow())
+            expired = await expire_due_offers(session, self.node.urls, now)
+            asked = await reask_overdue(session, self.node.urls, await get_node_actor(session), now)
         if expired:
             log.info("%d offer(s) expired; followers are told", expired)
+        if asked:
+            log.info("asked peers again about %d SEL exchange(s) past their expiry", asked)
+        if expired or asked:
             self.node.wake_delivery.set()
-        return expired
+        return expired + asked
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

@@ -1,0 +1,334 @@
+"""SEL actions (CLI and, later, web UI) and the peer-only reconciliation route."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import select
+
+from federation.http import FetchError
+from federation.inbox import InboxError, verify_request
+from models import exchanges as ex_model
+from models import interchange
+from models.actors import get_node_actor
+from models.exchanges import Exchange
+from models.ledger import (
+    Account,
+    AccountStatus,
+    LedgerError,
+    LedgerReport,
+    check_limits,
+    clearing_account,
+    get_account,
+    hours,
+    open_account,
+    open_clearing,
+    verify_ledger,
+)
+from node.actions import ActionError, key_resolver, resolve_actor_doc
+from node.context import Node
+from node.web import error, get_node, json_response, target_uri
+
+routes = web.RouteTableDef()
+
+
+def parse_hours(value: str, what: str = "duration") -> int:
+    """'1.5', '1,5', '1h30', '90m' → minutes."""
+    text = value.strip().lower().replace(",", ".")
+    try:
+        if text.endswith("m") and "h" not in text:
+            minutes = Decimal(text[:-1])
+        elif "h" in text:
+            h, _, m = text.partition("h")
+            minutes = Decimal(h or "0") * 60 + Decimal(m or "0")
+        else:
+            minutes = Decimal(text) * 60
+    except InvalidOperation as exc:
+        raise LedgerError(f"{what} {value!r}: write hours like 1.5, 1h30 or 90m") from exc
+    if not minutes.is_finite():
+        raise LedgerError(f"{what} {value!r} is not a number")
+    return int(minutes.to_integral_value())
+
+
+async def account_open(
+    node: Node,
+    code: str,
+    name: str,
+    lower: str | None,
+    upper: str | None,
+    *,
+    requested: bool = False,
+) -> Account:
+    async with node.sessions() as session, session.begin():
+        return await open_account(
+            session,
+            code,
+            name,
+            lower=parse_hours(lower, "lower limit") if lower else node.config.sel_lower_minutes,
+            upper=parse_hours(upper, "upper limit") if upper else node.config.sel_upper_minutes,
+            status=AccountStatus.REQUESTED if requested else AccountStatus.OPEN,
+        )
+
+
+async def account_set(
+    node: Node,
+    code: str,
+    *,
+    lower: str | None = None,
+    upper: str | None = None,
+    status: AccountStatus | None = None,
+) -> Account:
+    async with node.sessions() as session, session.begin():
+        acc = await get_account(session, code)
+        new_lower = parse_hours(lower, "lower limit") if lower else acc.lower_limit
+        new_upper = parse_hours(upper, "upper limit") if upper else acc.upper_limit
+        check_limits(new_lower, new_upper)
+        if not new_lower <= acc.balance - acc.held or acc.balance > new_upper:
+            raise LedgerError(
+                f"{code}: balance {hours(acc.balance)} is outside the new limits; "
+                "settle exchanges first"
+            )
+        acc.lower_limit, acc.upper_limit = new_lower, new_upper
+        if status is not None:
+            if status == AccountStatus.CLOSED and (acc.balance or acc.held):
+                raise LedgerError(f"{code}: only an account at zero, with nothing held, can close")
+            acc.status = status
+        return acc
+
+
+async def accounts(node: Node) -> list[Account]:
+    async with node.sessions() as session:
+        return list(
+            (await session.execute(select(Account).order_by(Account.kind, Account.code)))
+            .scalars()
+            .all()
+        )
+
+
+async def peer_add(node: Node, target: str, max_deficit: str, max_surplus: str) -> Account:
+    """Allow SEL exchanges with a peer section, within a trade-balance window."""
+    remote, doc = await resolve_actor_doc(node, target)
+    if doc.get("role") not in ("section", "seat"):
+        raise ActionError(f"{remote.handle} is not a coopnet section")
+    async with node.sessions() as session, session.begin():
+        return await open_clearing(
+            session,
+            remote.uri,
+            remote.name or remote.handle,
+            max_deficit=parse_hours(max_deficit, "maximum deficit"),
+            max_surplus=parse_hours(max_surplus, "maximum surplus"),
+        )
+
+
+async def exchange(
+    node: Node,
+    payer: str,
+    payee: str,
+    amount: str,
+    description: str,
+    category: str = "other",
+    *,
+    recorded_by: str = "payer",
+    expires_in: timedelta | None = None,
+) -> tuple[Exchange, list[str]]:
+    minutes = parse_hours(amount, "duration")
+    async with node.sessions() as session, session.begin():
+        if "@" in payee:
+            if recorded_by != "payer":
+                raise LedgerError("with another section, the payer's section records the exchange")
+            me = await get_node_actor(session)
+            row = await interchange.start(
+                session,
+                node.urls,
+                me,
+                payer=payer,
+                payee=payee,
+                amount=minutes,
+                description=description,
+                category=category,
+                expires_in=expires_in or interchange.DEFAULT_EXPIRY,
+            )
+            warnings: list[str] = []
+        else:
+            row, warnings = await ex_model.record_local(
+                session,
+                node.urls.base,
+                payer=payer,
+                payee=payee,
+                amount=minutes,
+                description=description,
+                category=category,
+                recorded_by=recorded_by,
+            )
+    node.wake_delivery.set()
+    return row, warnings
+
+
+async def confirm(node: Node, ref: str, member: str | None) -> tuple[Exchange, list[str]]:
+    async with node.sessions() as session, session.begin():
+        return await ex_model.confirm_local(session, ref, member)
+
+
+async def reject(node: Node, ref: str, member: str | None, reason: str) -> Exchange:
+    async with node.sessions() as session, session.begin():
+        return await ex_model.reject_local(session, ref, member, reason)
+
+
+async def cancel(node: Node, ref: str, reason: str) -> Exchange:
+    async with node.sessions() as session, session.begin():
+        return await ex_model.cancel_local(session, ref, reason)
+
+
+@dataclass
+class HistoryLine:
+    exchange: Exchange
+    payer: str
+    payee: str
+
+
+async def history(node: Node, account: str | None = None) -> list[HistoryLine]:
+    async with node.sessions() as session:
+        rows = await ex_model.history(session, account)
+        names = {a.id: a.code for a in (await session.execute(select(Account))).scalars()}
+    out = []
+    for e in rows:
+        payer, payee = names.get(e.payer_id, "?"), names.get(e.payee_id, "?")
+        if e.remote_party:
+            if e.role == ex_model.Role.ORIGIN:
+                payee = e.remote_party
+            else:
+                payer = e.remote_party
+        out.append(HistoryLine(e, payer, payee))
+    return out
+
+
+async def verify(node: Node) -> LedgerReport:
+    async with node.sessions() as session:
+        return await verify_ledger(session)
+
+
+async def export_csv(node: Node, what: str) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    if what == "accounts":
+        writer.writerow(
+            [
+                "code",
+                "kind",
+                "name",
+                "status",
+                "balance_minutes",
+                "held_minutes",
+                "lower_limit_minutes",
+                "upper_limit_minutes",
+                "peer",
+            ]
+        )
+        for a in await accounts(node):
+            writer.writerow(
+                [
+                    a.code,
+                    a.kind,
+                    a.name,
+                    a.status,
+                    a.balance,
+                    a.held,
+                    a.lower_limit,
+                    a.upper_limit,
+                    a.peer_uri or "",
+                ]
+            )
+    else:
+        writer.writerow(
+            [
+                "id",
+                "role",
+                "state",
+                "date",
+                "payer",
+                "payee",
+                "minutes",
+                "category",
+                "description",
+                "reason",
+                "created_at",
+            ]
+        )
+        for line in reversed(await history(node)):
+            e = line.exchange
+            writer.writerow(
+                [
+                    e.uri,
+                    e.role,
+                    e.state,
+                    e.performed_on,
+                    line.payer,
+                    line.payee,
+                    e.amount,
+                    e.category,
+                    e.description,
+                    e.reason or "",
+                    e.created_at.isoformat(timespec="seconds"),
+                ]
+            )
+    return buf.getvalue()
+
+
+@dataclass
+class Reconciliation:
+    peer: str
+    differences: list[str] = field(default_factory=list)
+    in_flight: list[str] = field(default_factory=list)
+    ours: dict[str, Any] = field(default_factory=dict)
+    theirs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.differences
+
+
+async def reconcile(node: Node, target: str) -> Reconciliation:
+    """Ask a peer for its view of our mutual clearing, compare with ours."""
+    remote, _ = await resolve_actor_doc(node, target)
+    async with node.sessions() as session:
+        if await clearing_account(session, remote.uri) is None:
+            raise ActionError(f"{remote.handle} is not a SEL peer of this section")
+        ours = await interchange.clearing_view(session, remote.uri)
+    base = remote.uri.split("/users/", 1)[0]
+    try:
+        theirs = await node.client.get_json(f"{base}/sel/clearing", accept="application/json")
+    except FetchError as exc:
+        raise ActionError(f"cannot get {remote.handle}'s view: {exc}") from exc
+    if not isinstance(theirs, dict) or theirs.get("peer") != node.urls.actor(node.node_username):
+        raise ActionError(f"{remote.handle} answered with something that is not our clearing view")
+    diffs, flight = interchange.compare_views(ours, theirs)
+    return Reconciliation(remote.uri, diffs, flight, ours, theirs)
+
+
+@routes.get("/sel/clearing")
+async def clearing_route(request: web.Request) -> web.Response:
+    """A peer's view of its clearing with us: only for that peer, proven by its signature."""
+    node = get_node(request)
+    try:
+        key = await verify_request(
+            "GET",
+            target_uri(request),
+            request.headers,
+            None,
+            key_resolver(node),
+            datetime.now(UTC),
+            node.config.signature_window_seconds,
+        )
+    except InboxError as exc:
+        return error(401, exc.reason)
+    async with node.sessions() as session:
+        if await clearing_account(session, key.owner) is None:
+            return error(403, "only a SEL peer of this section may see its clearing")
+        view = await interchange.clearing_view(session, key.owner)
+    return json_response(view)

@@ -1,0 +1,155 @@
+"""SEL: exchanges inside a section and between two real sections on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import pytest
+from sqlalchemy import select
+
+from models.exchanges import Exchange
+from models.ledger import Account, LedgerError
+from node import sel
+from node.actions import follow, list_following
+from tests.conftest import MakeNode, RunningNode
+
+
+async def until(check: Callable[[], Awaitable[bool]], what: str, limit: float = 15.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    while loop.time() < deadline:
+        if await check():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def balance(rn: RunningNode, code: str) -> int:
+    async with rn.node.sessions() as session:
+        acc = (await session.execute(select(Account).where(Account.code == code))).scalar_one()
+        return acc.balance
+
+
+async def state(rn: RunningNode, uri: str) -> str | None:
+    async with rn.node.sessions() as session:
+        row = (
+            await session.execute(select(Exchange).where(Exchange.uri == uri))
+        ).scalar_one_or_none()
+        return row.state if row else None
+
+
+async def test_local_exchange_confirm_and_cancel(make_node: MakeNode) -> None:
+    rn = await make_node("lome", run_workers=False)
+    await sel.account_open(rn.node, "ama", "Ama", None, None)
+    await sel.account_open(rn.node, "kofi", "Kofi", None, None)
+    row, _ = await sel.exchange(rn.node, "ama", "kofi", "1h30", "jardinage", "help")
+    assert row.state == "pending"
+    assert await balance(rn, "ama") == 0  # nothing posts before the other confirms
+    with pytest.raises(LedgerError, match="only 'kofi'"):
+        await sel.confirm(rn.node, row.uuid, "ama")
+    row, _ = await sel.confirm(rn.node, row.uuid, "kofi")
+    assert row.state == "confirmed"
+    assert (await balance(rn, "ama"), await balance(rn, "kofi")) == (-90, 90)
+    await sel.cancel(rn.node, row.uuid, "erreur de saisie")
+    assert (await balance(rn, "ama"), await balance(rn, "kofi")) == (0, 0)
+    report = await sel.verify(rn.node)
+    assert report.ok and report.entries == 2
+
+
+async def test_over_limit_is_refused_and_changes_nothing(make_node: MakeNode) -> None:
+    rn = await make_node("lome", run_workers=False)
+    await sel.account_open(rn.node, "ama", "", "-2", "2")
+    await sel.account_open(rn.node, "kofi", "", None, None)
+    with pytest.raises(LedgerError, match="below its limit"):
+        await sel.exchange(rn.node, "ama", "kofi", "3", "trop")
+    for bad in ("-1", "0", "abc", "100000"):
+        with pytest.raises(LedgerError):
+            await sel.exchange(rn.node, "ama", "kofi", bad, "x")
+    with pytest.raises(LedgerError, match="no SEL account"):
+        await sel.exchange(rn.node, "ama", "nobody", "1", "x")
+    assert await rn.count(Exchange) == 0
+    assert (await balance(rn, "ama"), await balance(rn, "kofi")) == (0, 0)
+
+
+async def peered(make_node: MakeNode, mars_deficit: str = "10") -> tuple[RunningNode, RunningNode]:
+    lome = await make_node("lome")
+    mars = await make_node("marseille")
+    for a, b in ((lome, mars), (mars, lome)):
+        await follow(a.node, b.acct)
+        await sel.peer_add(a.node, b.acct, mars_deficit if a is mars else "10", "10")
+
+    async def mutual() -> bool:
+        for n in (lome, mars):
+            if not any(r.state == "accepted" for r in await list_following(n.node)):
+                return False
+        return True
+
+    await until(mutual, "mutual follows")
+    await sel.account_open(lome.node, "ama", "", None, None)
+    await sel.account_open(mars.node, "bob", "", None, None)
+    return lome, mars
+
+
+async def test_inter_section_exchange_settles_on_both_sides(make_node: MakeNode) -> None:
+    lome, mars = await peered(make_node)
+    host = mars.url.split("://", 1)[1]
+    row, _ = await sel.exchange(lome.node, "ama", f"bob@{host}", "2", "cours de couture")
+    assert row.state == "held"
+
+    async def settled() -> bool:
+        return await state(lome, row.uri) == "settled"
+
+    await until(settled, "the exchange settled at the origin")
+    assert await state(mars, row.uri) == "committed"
+    assert await balance(lome, "ama") == -120 and await balance(mars, "bob") == 120
+    clear_l = await balance(lome, f"clearing:{mars.actor_id}")
+    clear_m = await balance(mars, f"clearing:{lome.actor_id}")
+    assert clear_l == 120 and clear_m == -120
+    rec = await sel.reconcile(lome.node, mars.acct)
+    assert rec.ok and not rec.in_flight, rec.differences
+    assert (await sel.verify(lome.node)).ok and (await sel.verify(mars.node)).ok
+
+
+async def test_inter_section_refusals_release_the_hold(make_node: MakeNode) -> None:
+    # Marseille lets Lome's members spend at most 1 h there in all.
+    lome, mars = await peered(make_node, mars_deficit="1")
+    host = mars.url.split("://", 1)[1]
+    unknown, _ = await sel.exchange(lome.node, "ama", f"nobody@{host}", "1", "x")
+    too_big, _ = await sel.exchange(lome.node, "ama", f"bob@{host}", "2", "x")
+
+    async def decided() -> bool:
+        for r in (unknown, too_big):
+            if await state(lome, r.uri) != "rejected":
+                return False
+        return True
+
+    await until(decided, "both exchanges refused")
+    async with mars.node.sessions() as session:
+        limit = (
+            await session.execute(select(Exchange).where(Exchange.uri == too_big.uri))
+        ).scalar_one()
+    assert limit.state == "refused" and limit.reason and limit.reason.startswith("limit")
+    assert await balance(mars, "bob") == 0
+    async with lome.node.sessions() as session:
+        ama = (await session.execute(select(Account).where(Account.code == "ama"))).scalar_one()
+        refused = (
+            await session.execute(select(Exchange).where(Exchange.uri == unknown.uri))
+        ).scalar_one()
+    assert refused.reason and "unknown_member" in refused.reason
+    assert ama.held == 0
+    assert (await sel.verify(lome.node)).ok and (await sel.verify(mars.node)).ok
+    rec = await sel.reconcile(mars.node, lome.acct)
+    assert rec.ok, rec.differences
+
+
+async def test_exchange_with_a_non_peer_is_refused_locally(make_node: MakeNode) -> None:
+    lome = await make_node("lome", run_workers=False)
+    await sel.account_open(lome.node, "ama", "", None, None)
+    with pytest.raises(LedgerError, match="not a SEL peer"):
+        await sel.exchange(lome.node, "ama", "bob@127.0.0.1:9", "1", "x")
+    assert await rn_count(lome) == 0
+
+
+async def rn_count(rn: RunningNode) -> int:
+    return await rn.count(Exchange)
