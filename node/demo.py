@@ -30,12 +30,14 @@ NODES = (
 
 async def run_demo(root: Path, base_port: int, *, check: bool = False) -> int:
     configs = []
+    fresh = False
     for i, (name, role, title) in enumerate(NODES):
         data = root / name
         url = f"http://127.0.0.1:{base_port + i}"
         if not (data / CONFIG_NAME).exists():
             await init_node(data, url, name, role, title)
             log.info("created %s (%s) in %s", name, role, data)
+            fresh = True
         configs.append(load_config(data))
     runners = []
     try:
@@ -52,6 +54,8 @@ async def run_demo(root: Path, base_port: int, *, check: bool = False) -> int:
                     if not handle.startswith(node.config.name + "@"):
                         await follow(node, handle)
             ok = await _wait_accepted(nodes, expected=len(nodes) - 1)
+            if ok and fresh:
+                await _seed(nodes, handles)
             if check:
                 return await _check(nodes, handles) if ok else 1
         finally:
@@ -70,6 +74,66 @@ async def run_demo(root: Path, base_port: int, *, check: bool = False) -> int:
     finally:
         for runner in runners:
             await runner.cleanup()
+
+
+async def _seed(nodes: list[Node], handles: list[str]) -> None:
+    """A network with something in it: authorisations, certified mediators,
+    offers, a bulletin, SEL peers and one exchange between sections."""
+    from models.mediators import Profile
+    from models.offers import OfferDraft
+    from node import certification, content, sel
+
+    seat, lome, marseille = nodes
+    for handle in handles[1:]:
+        await certification.authorize(seat, handle)
+    people = [
+        (lome, "kossi", "Kossi Amegah", "Lomé"),
+        (marseille, "lea", "Léa Martin", "Marseille"),
+    ]
+    for section, name, display, area in people:
+        await content.mediator_add(
+            section,
+            name,
+            Profile(
+                name=display,
+                skills=["sites web", "hébergement"],
+                area=area,
+                contact="mailto:contact@example.org",
+            ),
+        )
+        await certification.certify(section, name)
+        await content.offer_publish(
+            section,
+            OfferDraft(
+                title="Hébergement pour associations",
+                description="Un site et une messagerie pour votre association, "
+                "avec une **formation** de prise en main.",
+                category="hosting",
+                price="10 EUR",
+                sel_hours="2",
+                area=area,
+                contact="mailto:contact@example.org",
+            ),
+            author=name,
+        )
+    await content.bulletin_publish(
+        seat,
+        "Bulletin du réseau",
+        "Bienvenue dans le réseau coopnet.\n\n## Agenda\n\n- réunion de coordination jeudi\n",
+    )
+    for a, b in ((lome, handles[2]), (marseille, handles[1])):
+        await sel.peer_add(a, b, "10", "10")
+    await sel.account_open(lome, "ama", "Ama", None, None)
+    await sel.account_open(marseille, "bob", "Bob", None, None)
+    await sel.exchange(
+        lome,
+        "ama",
+        f"bob@{handles[2].split('@', 1)[1]}",
+        "1h30",
+        "aide à la création d'un site",
+        "website",
+    )
+    log.info("seeded: authorisations, mediators, offers, a bulletin, one SEL exchange")
 
 
 async def _wait_accepted(nodes: list[Node], expected: int, limit: float = 20.0) -> bool:
@@ -103,8 +167,40 @@ async def _check(nodes: list[Node], handles: list[str]) -> int:
                 )
                 seen += got.first() is not None
         if seen == len(nodes) - 1:
-            print(f"demo check passed: {note.uri} reached {', '.join(handles[1:])}")
-            return 0
+            return await _check_chain_and_sel(nodes, note.uri, handles)
         await asyncio.sleep(0.2)
     print("demo check failed: the seat's post did not reach every section")
     return 1
+
+
+async def _check_chain_and_sel(nodes: list[Node], note_uri: str, handles: list[str]) -> int:
+    from sqlalchemy import select
+
+    from models.exchanges import Exchange
+    from node import certification, sel
+
+    seat, lome, marseille = nodes
+    report = await certification.verify(seat, lome.urls.actor("kossi"))
+    if not report.ok:
+        print(f"demo check failed: {report.reason}")
+        return 1
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 20
+    while loop.time() < deadline:
+        async with lome.sessions() as session:
+            states = (await session.execute(select(Exchange.state))).scalars().all()
+        if states and all(s == "settled" for s in states):
+            break
+        await asyncio.sleep(0.2)
+    else:
+        print("demo check failed: the SEL exchange did not settle")
+        return 1
+    rec = await sel.reconcile(lome, handles[2])
+    if not rec.ok or not (await sel.verify(lome)).ok or not (await sel.verify(marseille)).ok:
+        print(f"demo check failed: SEL disagreement {rec.differences}")
+        return 1
+    print(
+        f"demo check passed: {note_uri} reached {', '.join(handles[1:])}; "
+        "mediator certification chain verified; SEL exchange settled and reconciled"
+    )
+    return 0
