@@ -74,3 +74,11 @@ def html_to_text(fragment: str) -> str:
     text = re.sub(r"</p>\s*", "\n\n", text)
     text = nh3.clean(text, tags=set())
     return html.unescape(text).strip()
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def plain_line(text: str) -> str:
+    """Text safe for a terminal or a log line: no control, escape or bidi characters."""
+    return _CONTROL.sub("", text)

@@ -44,7 +44,7 @@ from models.follows import (
     remove_all_follows_of,
     remove_follower,
 )
-from models.html import html_to_text, sanitize_html
+from models.html import html_to_text, plain_line, sanitize_html
 from models.outbox import enqueue, new_uuid
 from models.posts import RemoteObject
 from models.states import IllegalTransition
@@ -274,8 +274,8 @@ def _remote_object(obj: dict[str, Any], actor_uri: str, uri: str) -> RemoteObjec
         actor_uri=actor_uri,
         type=first_type(obj) or "Note",
         kind=kind,
-        name=html_to_text(name)[:300] if isinstance(name, str) else "",
-        summary=html_to_text(summary)[:2000] if isinstance(summary, str) else "",
+        name=plain_line(html_to_text(name))[:300] if isinstance(name, str) else "",
+        summary=plain_line(html_to_text(summary))[:2000] if isinstance(summary, str) else "",
         content=clean["content"],
         url=url if url and url.startswith(("http://", "https://")) else None,
         published=published,

@@ -10,7 +10,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.actor_doc import actor_document
@@ -115,6 +115,15 @@ async def remove_mediator(session: AsyncSession, urls: Urls, username: str) -> L
     actor_id = urls.actor(actor.username)
     await publish_activity(session, urls, actor, "Delete", actor_id)
     actor.deleted_at = utcnow()
+    # Its offers end with it (the actor's Delete already removes them from
+    # Mastodon; no separate Delete is sent). The rows stay for the records.
+    from models.offers import Offer, OfferState
+
+    await session.execute(
+        update(Offer)
+        .where(Offer.local_actor_id == actor.id, Offer.state == OfferState.PUBLISHED)
+        .values(state=OfferState.WITHDRAWN, ended_at=actor.deleted_at)
+    )
     return actor
 
 

@@ -35,8 +35,11 @@ async def publish_activity(
     """A public activity by ``actor`` about ``obj``, to every follower inbox."""
     now = utcnow()
     actor_id = urls.actor(actor.username)
+    # The object's own terms (FEP-0837's for an offer) must be defined where
+    # it travels: inside the activity, whose @context is the only one that counts.
+    context = obj.get("@context", CONTEXT) if isinstance(obj, dict) else CONTEXT
     activity: dict[str, Any] = {
-        "@context": CONTEXT,
+        "@context": context,
         "id": urls.activity(new_uuid()),
         "type": verb,
         "actor": actor_id,

@@ -199,12 +199,14 @@ async def cmd_follow(args: argparse.Namespace) -> int:
 
 
 async def cmd_relations(args: argparse.Namespace) -> int:
+    from models.html import plain_line
     from node.actions import list_followers, list_following
 
     async def run(node: Any) -> int:
         rows = await (list_followers(node) if args.command == "followers" else list_following(node))
         for r in rows:
-            print(f"{r.state:9} {r.handle:40} {r.uri}  since {r.since}")
+            # Handles come from remote servers: no terminal escapes get through.
+            print(plain_line(f"{r.state:9} {r.handle:40} {r.uri}  since {r.since}"))
         if not rows:
             print(f"no {args.command} yet", file=sys.stderr)
         return 0

@@ -160,6 +160,7 @@ def _draft_changes(args: argparse.Namespace) -> dict[str, Any]:
 
 
 async def run(args: argparse.Namespace, node: Any) -> int:
+    from models.html import plain_line
     from node import certification, content
 
     cmd, action = args.command, getattr(args, "action", None)
@@ -210,7 +211,7 @@ async def run(args: argparse.Namespace, node: Any) -> int:
         elif args.remote:
             remote = await content.remote_list(node, "offer")
             for r in remote:
-                print(f"{r.name or '(untitled)':40} {r.actor_uri}  {r.uri}")
+                print(plain_line(f"{r.name or '(untitled)':40} {r.actor_uri}  {r.uri}"))
             if not remote:
                 print("no offers received from peers yet", file=sys.stderr)
         else:
@@ -250,7 +251,7 @@ async def run(args: argparse.Namespace, node: Any) -> int:
         elif args.remote:
             remote = await content.remote_list(node, "bulletin")
             for r in remote:
-                print(f"{r.name or '(untitled)':40} {r.actor_uri}  {r.uri}")
+                print(plain_line(f"{r.name or '(untitled)':40} {r.actor_uri}  {r.uri}"))
             if not remote:
                 print("no bulletins received from peers yet", file=sys.stderr)
         else:
@@ -275,6 +276,6 @@ async def run(args: argparse.Namespace, node: Any) -> int:
     if cmd == "verify":
         report = await certification.verify(node, args.actor, args.seat)
         for line in report.lines():
-            print(line)
+            print(plain_line(line))
         return 0 if report.ok else 1
     raise UsageError(f"unknown command {cmd}")
