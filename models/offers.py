@@ -186,6 +186,8 @@ def _apply(offer: Offer, draft: OfferDraft) -> None:
         raise OfferError("give a price in money (--price) and/or in SEL hours (--sel-hours)")
     if draft.valid_from and draft.valid_until and draft.valid_until <= draft.valid_from:
         raise OfferError("the offer must end after it starts")
+    if draft.valid_until and draft.valid_until <= utcnow():
+        raise OfferError("the offer's end date has already passed")
     offer.title = title
     offer.description = draft.description
     offer.content = render_markdown(draft.description)
