@@ -33,6 +33,7 @@ from models.posts import RemoteObject
 from models.to_ap import iso
 from models.urls import Urls
 from node.collections import PAGE_SIZE, collection, page, page_number
+from node.context import Node
 from node.feeds import FEED_LIMIT, FeedEntry, atom_feed, plain_excerpt
 from node.i18n import pick_language, translator
 from node.web import ap_response, get_node, wants_ap
@@ -395,82 +396,59 @@ async def authorized_sections(request: web.Request) -> web.StreamResponse:
 # ----------------------------------------------------------------------------- feeds
 
 
-def _feed_response(body: bytes) -> web.Response:
+def _feed_response(node: Node, lang: str, kind: str, entries: list[FeedEntry]) -> web.Response:
+    """One Atom document for /feeds/{kind}.atom, whose HTML twin is /{kind}."""
+    _ = translator(lang)
+    self_url = f"{node.urls.base}/feeds/{kind}.atom"
+    body = atom_feed(
+        feed_id=self_url,
+        title=f"{node.config.title}: {_(kind.capitalize())}",
+        self_url=self_url,
+        alternate_url=f"{node.urls.base}/{kind}",
+        entries=entries,
+        fallback_updated=utcnow(),
+        lang=lang,
+    )
     return web.Response(body=body, content_type="application/atom+xml", charset="utf-8")
+
+
+def _entry(
+    node: Node, actor: LocalActor, item: Offer | Bulletin, summary: str, html: str
+) -> FeedEntry:
+    return FeedEntry(
+        id=item.uri,
+        title=item.title,
+        link=item.uri,
+        published=item.published,
+        updated=item.updated_at or item.published,
+        author_name=actor.name or actor.username,
+        author_uri=node.urls.actor(actor.username),
+        summary=summary,
+        content_html=html,
+    )
 
 
 @routes.get("/feeds/offers.atom")
 async def offers_feed(request: web.Request) -> web.StreamResponse:
     node = get_node(request)
-    lang = pick_language(request)
-    _ = translator(lang)
     async with node.sessions() as session:
         actors = await _local_actors(session)
         offers = (await _live_offers(session, actors))[:FEED_LIMIT]
     entries = []
     for offer in offers:
         actor = actors[offer.local_actor_id]
-        entries.append(
-            FeedEntry(
-                id=offer.uri,
-                title=offer.title,
-                link=offer.uri,
-                published=offer.published,
-                updated=offer.updated_at or offer.published,
-                author_name=actor.name or actor.username,
-                author_uri=node.urls.actor(actor.username),
-                summary=plain_excerpt(html_to_text(offer.content), 300),
-                # The Note's content: title, text, category, price, area, link; all escaped.
-                content_html=str(offer_to_ap(node.urls, actor, offer)["content"]),
-            )
-        )
-    self_url = f"{node.urls.base}/feeds/offers.atom"
-    return _feed_response(
-        atom_feed(
-            feed_id=self_url,
-            title=f"{node.config.title}: {_('Offers')}",
-            self_url=self_url,
-            alternate_url=f"{node.urls.base}/offers",
-            entries=entries,
-            fallback_updated=utcnow(),
-            lang=lang,
-        )
-    )
+        # The Note's content: title, text, category, price, area, link; all escaped.
+        html = str(offer_to_ap(node.urls, actor, offer)["content"])
+        summary = plain_excerpt(html_to_text(offer.content), 300)
+        entries.append(_entry(node, actor, offer, summary, html))
+    return _feed_response(node, pick_language(request), "offers", entries)
 
 
 @routes.get("/feeds/bulletins.atom")
 async def bulletins_feed(request: web.Request) -> web.StreamResponse:
     node = get_node(request)
-    lang = pick_language(request)
-    _ = translator(lang)
     async with node.sessions() as session:
         actors = await _local_actors(session)
         bulletins = (await _live_bulletins(session, actors))[:FEED_LIMIT]
-    entries = []
-    for bulletin in bulletins:
-        actor = actors[bulletin.local_actor_id]
-        entries.append(
-            FeedEntry(
-                id=bulletin.uri,
-                title=bulletin.title,
-                link=bulletin.uri,
-                published=bulletin.published,
-                updated=bulletin.updated_at or bulletin.published,
-                author_name=actor.name or actor.username,
-                author_uri=node.urls.actor(actor.username),
-                summary=bulletin.summary,
-                content_html=bulletin.content,
-            )
-        )
-    self_url = f"{node.urls.base}/feeds/bulletins.atom"
-    return _feed_response(
-        atom_feed(
-            feed_id=self_url,
-            title=f"{node.config.title}: {_('Bulletins')}",
-            self_url=self_url,
-            alternate_url=f"{node.urls.base}/bulletins",
-            entries=entries,
-            fallback_updated=utcnow(),
-            lang=lang,
-        )
-    )
+    entries = [_entry(node, actors[b.local_actor_id], b, b.summary, b.content) for b in bulletins]
+    return _feed_response(node, pick_language(request), "bulletins", entries)
