@@ -50,4 +50,3 @@ def load_public_key(pem: str) -> rsa.RSAPublicKey:
     if not isinstance(key, rsa.RSAPublicKey):
         raise ValueError("only RSA public keys are supported")
     return key
-

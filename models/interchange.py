@@ -32,6 +32,7 @@ from federation.vocab import AS_CONTEXT, get_id
 from models.actors import LocalActor, RemoteActor
 from models.base import utcnow
 from models.exchanges import (
+    CATEGORIES,
     Exchange,
     ExchangeError,
     Role,
@@ -39,6 +40,7 @@ from models.exchanges import (
     check_category,
     check_description,
 )
+from models.html import plain_line
 from models.ledger import (
     MAX_AMOUNT,
     Account,
@@ -375,6 +377,13 @@ async def handle_offer(
     except Refusal as refusal:
         if not uri or not isinstance(obj, dict):
             return f"ignored: unusable Offer ({refusal})"
+        if (urlsplit(uri).scheme, _host(uri)) != (urlsplit(signer.uri).scheme, _host(signer.uri)):
+            # Not the signer's agreement: answer, but record nothing under an id
+            # that belongs to someone else (it could block their real Offer).
+            stub = Exchange(uri=uri, state=State.REFUSED, reason=f"{refusal.code}: {refusal}")
+            doc = _answer(urls, node, signer, activity, stub)
+            await enqueue(session, node, doc, [signer.inbox], ordered=True)
+            return f"refused {uri}: {refusal}"
         ex = Exchange(
             uuid=ident,
             uri=uri,
@@ -396,6 +405,9 @@ async def handle_offer(
         )
         return f"refused {uri}: {refusal}"
     uri, amount, code, remote_party, name, category, expiry = parsed
+    # Peer text gets the same treatment as a member's: one clean line, a known category.
+    name = " ".join(plain_line(name).split())[:500]
+    category = category if category in CATEGORIES else "other"
     ex = Exchange(
         uuid=ident,
         uri=uri,
@@ -406,8 +418,8 @@ async def handle_offer(
         peer_uri=signer.uri,
         amount=amount,
         remote_party=remote_party,
-        description=name[:500],
-        category=category[:32],
+        description=name,
+        category=category,
         performed_on=now.date().isoformat(),
         expires_at=expiry,
         decided_at=now,

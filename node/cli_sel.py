@@ -10,6 +10,20 @@ from pathlib import Path
 from typing import Any
 
 
+def _expiry(value: str) -> timedelta:
+    from models.ledger import LedgerError
+
+    try:
+        hours = float(value)
+    except ValueError:
+        raise LedgerError(f"--expires-in {value!r} is not a number of hours") from None
+    if not 1 / 60 <= hours <= 30 * 24:  # also false for nan
+        raise LedgerError(
+            f"--expires-in {value}: the expiry must be between one minute and 30 days"
+        )
+    return timedelta(hours=hours)
+
+
 def add_parsers(sub: Any, data: Callable[[argparse.ArgumentParser], None]) -> None:
     sel = sub.add_parser("sel", help="the SEL: members' time accounts and exchanges")
     ssub = sel.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -68,8 +82,7 @@ def add_parsers(sub: Any, data: Callable[[argparse.ArgumentParser], None]) -> No
     )
     p.add_argument(
         "--expires-in",
-        type=float,
-        default=24.0,
+        default="24",
         metavar="HOURS",
         help="with another section: how long the peer has to decide (default 24)",
     )
@@ -167,7 +180,7 @@ async def run(args: argparse.Namespace, node: Any) -> int:
             args.description,
             args.category,
             recorded_by=args.recorded_by,
-            expires_in=timedelta(hours=args.expires_in),
+            expires_in=_expiry(args.expires_in),
         )
         for w in warnings:
             print(w, file=sys.stderr)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, DecimalException
 from typing import Any
 
 from aiohttp import web
@@ -41,19 +42,25 @@ routes = web.RouteTableDef()
 def parse_hours(value: str, what: str = "duration") -> int:
     """'1.5', '1,5', '1h30', '90m' → minutes."""
     text = value.strip().lower().replace(",", ".")
+    bad = LedgerError(f"{what} {value!r}: write hours like 1.5, 1h30 or 90m")
+    sign = -1 if text.startswith("-") else 1
+    text = text.lstrip("+-")
+    # Digits and one dot per part only: no exponent, underscore or inner sign.
+    if not re.fullmatch(r"(\d+(\.\d+)?m|\d+(\.\d+)?h(\d+(\.\d+)?)?|\d+(\.\d+)?)", text):
+        raise bad
     try:
-        if text.endswith("m") and "h" not in text:
+        if text.endswith("m"):
             minutes = Decimal(text[:-1])
         elif "h" in text:
             h, _, m = text.partition("h")
-            minutes = Decimal(h or "0") * 60 + Decimal(m or "0")
+            minutes = Decimal(h) * 60 + Decimal(m or "0")
         else:
             minutes = Decimal(text) * 60
-    except InvalidOperation as exc:
-        raise LedgerError(f"{what} {value!r}: write hours like 1.5, 1h30 or 90m") from exc
-    if not minutes.is_finite():
-        raise LedgerError(f"{what} {value!r} is not a number")
-    return int(minutes.to_integral_value())
+    except DecimalException as exc:
+        raise bad from exc
+    if len(text) > 12:
+        raise LedgerError(f"{what} {value!r} is too large")
+    return sign * int(minutes.to_integral_value())
 
 
 async def account_open(
@@ -138,6 +145,8 @@ async def exchange(
     expires_in: timedelta | None = None,
 ) -> tuple[Exchange, list[str]]:
     minutes = parse_hours(amount, "duration")
+    if minutes <= 0:
+        raise LedgerError(f"duration {amount!r}: must be positive (more than zero minutes)")
     async with node.sessions() as session, session.begin():
         if "@" in payee:
             if recorded_by != "payer":
@@ -215,7 +224,7 @@ async def verify(node: Node) -> LedgerReport:
 
 async def export_csv(node: Node, what: str) -> str:
     buf = io.StringIO()
-    writer = csv.writer(buf)
+    writer = _SafeWriter(csv.writer(buf))
     if what == "accounts":
         writer.writerow(
             [
@@ -278,6 +287,22 @@ async def export_csv(node: Node, what: str) -> str:
                 ]
             )
     return buf.getvalue()
+
+
+class _SafeWriter:
+    """CSV rows that a spreadsheet will not run: a cell starting like a formula
+    (text from members or peers may) gets a leading apostrophe."""
+
+    def __init__(self, writer: Any) -> None:
+        self.writer = writer
+
+    def writerow(self, row: list[Any]) -> None:
+        self.writer.writerow(
+            [
+                "'" + c if isinstance(c, str) and c[:1] in ("=", "+", "-", "@", "\t", "\r") else c
+                for c in row
+            ]
+        )
 
 
 @dataclass
