@@ -84,8 +84,9 @@ class Exchange(Base):
     uri: Mapped[str] = mapped_column(String(2048), unique=True)
     role: Mapped[str] = mapped_column(String(16))
     state: Mapped[str] = mapped_column(String(16), index=True)
-    payer_id: Mapped[int] = mapped_column(ForeignKey("sel_accounts.id"), index=True)
-    payee_id: Mapped[int] = mapped_column(ForeignKey("sel_accounts.id"), index=True)
+    #: Empty only for an Offer refused because its sender is not a peer (no account).
+    payer_id: Mapped[int | None] = mapped_column(ForeignKey("sel_accounts.id"), index=True)
+    payee_id: Mapped[int | None] = mapped_column(ForeignKey("sel_accounts.id"), index=True)
     #: For exchanges with a peer: the remote member, as "code@host".
     remote_party: Mapped[str | None] = mapped_column(String(300))
     peer_uri: Mapped[str | None] = mapped_column(String(2048), index=True)
@@ -237,8 +238,12 @@ async def cancel_local(session: AsyncSession, ref: str, reason: str = "") -> Exc
         await session.get(Account, row.payee_id),
     )
     assert payer is not None and payee is not None
-    # The reversal is a correction: it must go through even if it crosses a limit.
-    await post(session, row.uuid, payee, payer, row.amount, kind="reversal", check_limits_=False)
+    # A reversal that would push the payee past a limit (they spent what they
+    # received) is refused: fix it with a new exchange once they can afford it.
+    try:
+        await post(session, row.uuid, payee, payer, row.amount, kind="reversal")
+    except LedgerError as exc:
+        raise ExchangeError(f"cannot cancel now: {exc}") from exc
     row.move_to(State.CANCELLED)
     row.reason = reason.strip()[:500] or None
     return row

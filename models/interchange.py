@@ -83,6 +83,10 @@ SEL_CONTEXT: list[Any] = [
 ]
 
 
+def _same_origin(a: str, b: str) -> bool:
+    return (urlsplit(a).scheme, _host(a)) == (urlsplit(b).scheme, _host(b))
+
+
 def account_uri(base: str, code: str) -> str:
     return f"{base}/sel/accounts/{code}"
 
@@ -356,7 +360,22 @@ async def handle_offer(
         )
         return f"repeated Offer {uri}: answered again ({existing.state})"
     if clearing is None:
-        # Not a peer: say so, store nothing (no balance, no exchange row).
+        # Not a peer: refuse, and record the refusal when the agreement is really
+        # the signer's, so that a repeat (even after peering) gets the same answer.
+        if uri and _same_origin(uri, signer.uri):
+            refused = Exchange(
+                uuid=new_uuid(),
+                uri=uri,
+                role=Role.RESPONDER,
+                state=State.REFUSED,
+                peer_uri=signer.uri,
+                amount=0,
+                performed_on=now.date().isoformat(),
+                reason="not_peer: this section does not exchange with yours (not a SEL peer)",
+                decided_at=now,
+            )
+            session.add(refused)
+            await session.flush()
         reject = {
             "@context": SEL_CONTEXT,
             "id": urls.activity(new_uuid()),
@@ -490,7 +509,7 @@ async def handle_accept(
     payer = await session.get(Account, ex.payer_id)
     clearing = await session.get(Account, ex.payee_id)
     assert payer is not None and clearing is not None
-    await release(session, payer, ex.amount)
+    await release(session, payer, clearing, ex.amount)
     # The hold reserved the room: the posting cannot fail on limits it already passed.
     await post(session, ex.uuid, payer, clearing, ex.amount, check_limits_=False)
     ex.move_to(State.SETTLED)
@@ -512,8 +531,9 @@ async def handle_reject(
         log.error("peer %s rejected %s after accepting it; reconcile with it", signer.uri, ex.uri)
         return f"ignored: Reject of {ex.uri}, which the peer had accepted"
     payer = await session.get(Account, ex.payer_id)
-    assert payer is not None
-    await release(session, payer, ex.amount)
+    clearing = await session.get(Account, ex.payee_id)
+    assert payer is not None and clearing is not None
+    await release(session, payer, clearing, ex.amount)
     content = activity.get("content")
     reason = content if isinstance(content, str) else "refused"
     expired = activity.get("reason") == "expired"

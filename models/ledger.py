@@ -67,6 +67,8 @@ class Account(Base):
     balance: Mapped[int] = mapped_column(Integer, default=0)
     #: Sum of active holds going out of this account (reserved, not yet posted).
     held: Mapped[int] = mapped_column(Integer, default=0)
+    #: Sum of active holds coming into this account: room reserved below the upper limit.
+    held_in: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -214,7 +216,8 @@ def room_to_pay(account: Account) -> int:
 
 
 def room_to_receive(account: Account) -> int:
-    return account.upper_limit - account.balance
+    """Room below the upper limit, holds on their way in included."""
+    return account.upper_limit - account.balance - account.held_in
 
 
 def check_can_move(payer: Account, payee: Account, amount: int, *, hold_released: int = 0) -> None:
@@ -227,7 +230,7 @@ def check_can_move(payer: Account, payee: Account, amount: int, *, hold_released
             f"{payer.code!r} would go below its limit of {hours(payer.lower_limit)} "
             f"(balance {hours(payer.balance)}, reserved {hours(payer.held - hold_released)})"
         )
-    if room_to_receive(payee) < amount:
+    if room_to_receive(payee) + hold_released < amount:
         raise LedgerError(
             f"{payee.code!r} would go above its limit of {hours(payee.upper_limit)} "
             f"(balance {hours(payee.balance)})"
@@ -301,13 +304,15 @@ async def hold(session: AsyncSession, payer: Account, payee: Account, amount: in
     check_amount(amount)
     check_can_move(payer, payee, amount)
     payer.held += amount
+    payee.held_in += amount
     await session.flush()
 
 
-async def release(session: AsyncSession, payer: Account, amount: int) -> None:
-    if payer.held < amount:
+async def release(session: AsyncSession, payer: Account, payee: Account, amount: int) -> None:
+    if payer.held < amount or payee.held_in < amount:
         raise LedgerError("cannot release more than is held")
     payer.held -= amount
+    payee.held_in -= amount
     await session.flush()
 
 
@@ -364,7 +369,7 @@ async def verify_ledger(session: AsyncSession) -> LedgerReport:
             )
         if not acc.lower_limit <= acc.balance <= acc.upper_limit:
             report.problems.append(f"{acc.code}: balance {hours(acc.balance)} is past its limits")
-        if acc.held < 0:
+        if acc.held < 0 or acc.held_in < 0:
             report.problems.append(f"{acc.code}: negative hold")
     total = sum(a.balance for a in accounts.values())
     if total != 0:

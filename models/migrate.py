@@ -9,16 +9,22 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+#: The newest revision; a test checks it against Alembic's own view of the
+#: scripts. Known here so that opening a node does not import Alembic (10 MB).
+HEAD = "0004"
 
 
 def alembic_config(db_url: str) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", db_url)
@@ -26,6 +32,8 @@ def alembic_config(db_url: str) -> Config:
 
 
 def upgrade(db_url: str, revision: str = "head") -> None:
+    from alembic import command
+
     command.upgrade(alembic_config(db_url), revision)
 
 
@@ -34,8 +42,15 @@ async def upgrade_async(db_url: str, revision: str = "head") -> None:
 
 
 def head_revision() -> str | None:
+    """Alembic's head, read from the scripts (slow; the app uses HEAD)."""
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 
-def current_revision_sync(connection: object) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()  # type: ignore[arg-type]
+def current_revision_sync(connection: Any) -> str | None:
+    """The revision stamped in the database, or None for an empty one."""
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    row = connection.execute(text("SELECT version_num FROM alembic_version")).first()
+    return str(row[0]) if row else None

@@ -204,7 +204,9 @@ class HistoryLine:
 async def history(node: Node, account: str | None = None) -> list[HistoryLine]:
     async with node.sessions() as session:
         rows = await ex_model.history(session, account)
-        names = {a.id: a.code for a in (await session.execute(select(Account))).scalars()}
+        names: dict[int | None, str] = {
+            a.id: a.code for a in (await session.execute(select(Account))).scalars()
+        }
     out = []
     for e in rows:
         payer, payee = names.get(e.payer_id, "?"), names.get(e.payee_id, "?")

@@ -761,14 +761,20 @@ async def test_bad_offers_are_refused_with_a_reason_and_move_nothing(
 
     answer = await answer_to(fake, other_offer["id"])
     assert answer.type == "Reject" and answer.activity["reason"] == "not_peer", answer.activity
-    assert await exchange_row(rn, other["id"]) is None
+    # The refusal is recorded (so a repeat gets the same answer, even after peering),
+    # with no account and no amount: nothing moved.
+    refused = await exchange_row(rn, other["id"])
+    assert refused is not None and refused.state == "refused" and refused.amount == 0
+    assert refused.payer_id is None and refused.payee_id is None
 
     answer = await answer_to(stranger, foreign_offer["id"])
     assert answer.type == "Reject"
     assert answer.activity["reason"] == "not_peer"
     assert "peer" in answer.activity["content"]
-    assert await exchange_row(rn, foreign["id"]) is None
-    assert await rn.count(Exchange, Exchange.peer_uri == stranger.actor_id()) == 0
+    # A non-peer's refusal is recorded under its own agreement id, with nothing moved.
+    refused = await exchange_row(rn, foreign["id"])
+    assert refused is not None and refused.state == "refused" and refused.amount == 0
+    assert await rn.count(Exchange, Exchange.peer_uri == stranger.actor_id()) == 1
 
     await assert_nothing_moved(rn, fake)
     refused = {e.uri: e for e in await all_exchanges(rn)}
