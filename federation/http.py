@@ -88,7 +88,9 @@ def make_session(
     """The node's one client session; the User-Agent names the node so admins can reach us."""
     connector = aiohttp.TCPConnector(
         limit=limit,
-        limit_per_host=max(4, limit // 4),
+        # No per-host cap beyond the total: most deliveries go to a few big
+        # servers' shared inboxes, and the worker already bounds what is in flight.
+        limit_per_host=0,
         resolver=None if allow_private else GuardedResolver(),
         ttl_dns_cache=300,
     )

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session, SessionTransactionOrigin
 from sqlalchemy.types import TypeDecorator
 
 NAMING = {
@@ -67,6 +67,8 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            # SQLAlchemy emits BEGIN (below), so the driver must not.
+            dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
@@ -74,7 +76,28 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
             cur.execute("PRAGMA busy_timeout=10000")
             cur.close()
 
+        @event.listens_for(engine.sync_engine, "begin")
+        def _begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN")
+
     return engine
+
+
+@event.listens_for(Session, "after_begin")
+def _take_write_lock_first(session: Session, transaction: Any, connection: Any) -> None:
+    """On SQLite, an explicit ``session.begin()`` (our convention for a change)
+    takes the write lock before its first read.
+
+    A transaction that reads and then writes fails at once with "database is
+    locked" if another connection (a worker, the CLI) committed in between:
+    SQLite cannot upgrade a stale snapshot, and the busy timeout does not
+    apply. A write that touches no row, as the first statement, takes the lock
+    (waiting its turn) on a fresh snapshot. Read-only sessions (autobegin) keep
+    SQLite's concurrent reads and never block.
+    """
+    if connection.dialect.name != "sqlite" or transaction.origin != SessionTransactionOrigin.BEGIN:
+        return
+    connection.exec_driver_sql("DELETE FROM alembic_version WHERE 0")
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

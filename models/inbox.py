@@ -19,8 +19,8 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Integer, String, Text, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Integer, String, Text, delete, insert, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -98,13 +98,15 @@ async def store_incoming(
         "state": InboxState.PENDING,
         "received_at": utcnow(),
     }
-    dialect = session.bind.dialect.name
-    insert_fn = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = (
-        insert_fn(InboxItem)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["activity_uri"])
-    )
+    if session.bind.dialect.name == "postgresql":
+        stmt: Any = (
+            postgresql.insert(InboxItem)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["activity_uri"])
+        )
+    else:
+        # INSERT OR IGNORE compiles once and is cached (ON CONFLICT is not).
+        stmt = insert(InboxItem).prefix_with("OR IGNORE", dialect="sqlite").values(**values)
     result = await session.execute(stmt)
     return bool(result.rowcount)  # type: ignore[attr-defined]
 

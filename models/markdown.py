@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Any
 
 import nh3
-from markdown_it import MarkdownIt
 
 from models.html import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, URL_SCHEMES, html_to_text
 
@@ -35,7 +35,9 @@ ARTICLE_ATTRIBUTES = {**ALLOWED_ATTRIBUTES, "img": {"src", "alt", "title"}}
 
 
 @lru_cache(maxsize=1)
-def _md() -> MarkdownIt:
+def _md() -> Any:
+    from markdown_it import MarkdownIt  # imported on first use: a node that only federates skips it
+
     return MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
         "table"
     )

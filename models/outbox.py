@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    insert,
     or_,
     select,
     update,
@@ -131,9 +132,23 @@ async def enqueue(
     )
     session.add(row)
     await session.flush()
-    for inbox in dedupe_inboxes(inboxes):
-        session.add(Delivery(activity_id=row.id, inbox=inbox, next_attempt_at=now))
-    await session.flush()
+    targets = dedupe_inboxes(inboxes)
+    if targets:
+        # One multi-row INSERT: a post to 1,000 servers is one statement, not 1,000.
+        await session.execute(
+            insert(Delivery),
+            [
+                {
+                    "activity_id": row.id,
+                    "inbox": inbox,
+                    "state": DeliveryState.PENDING,
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                }
+                for inbox in targets
+            ],
+        )
     return row
 
 

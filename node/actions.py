@@ -40,6 +40,9 @@ from node.context import Node
 log = logging.getLogger("coopnet.actions")
 
 KEY_REFRESH_SECONDS = 30.0
+#: Keys stay in memory this long; a failed signature evicts at once (rotation).
+KEY_CACHE_SECONDS = 3600.0
+KEY_CACHE_SIZE = 10_000
 
 
 class ActionError(Exception):
@@ -177,15 +180,19 @@ def key_resolver(node: Node) -> KeyResolver:
 
     async def resolve(key_id: str, refresh: bool) -> KeyInfo | None:
         if not refresh:
+            hit = node.key_cache.get(key_id)
+            if hit is not None and hit[1] > time.monotonic():
+                return hit[0]  # type: ignore[no-any-return]
             async with node.sessions() as session:
                 cached = await get_remote_actor_by_key(session, key_id)
                 if cached is not None and cached.public_key_pem and cached.deleted_at is None:
-                    return KeyInfo(key_id, cached.uri, cached.public_key_pem)
+                    return remember(KeyInfo(key_id, cached.uri, cached.public_key_pem))
                 username = node.urls.local_username(key_id.split("#", 1)[0])
                 local = await get_local_actor(session, username) if username else None
                 if local is not None and key_id == node.urls.key_id(local.username):
                     return KeyInfo(key_id, node.urls.actor(local.username), local.public_key_pem)
         else:
+            node.key_cache.pop(key_id, None)
             # A failed signature refetches the key, at most once per key per
             # KEY_REFRESH_SECONDS: bad signatures must not make us hammer a server.
             now = time.monotonic()
@@ -208,6 +215,12 @@ def key_resolver(node: Node) -> KeyResolver:
         except ActorDocumentError as exc:
             log.warning("key %s: %s", key_id, exc)
             return None
+        return remember(info)
+
+    def remember(info: KeyInfo) -> KeyInfo:
+        if len(node.key_cache) >= KEY_CACHE_SIZE:
+            node.key_cache.clear()
+        node.key_cache[info.key_id] = (info, time.monotonic() + KEY_CACHE_SECONDS)
         return info
 
     return resolve

@@ -28,7 +28,6 @@ from models.actors import LocalActor, RemoteActor, get_local_actor
 from models.attestations import standing_of
 from models.bulletins import list_bulletins
 from models.follows import Follower, Following, FollowingState
-from models.inbox import store_incoming
 from models.mediators import list_mediators
 from models.offers import list_offers
 from models.outbox import Activity
@@ -308,8 +307,7 @@ async def _receive(request: web.Request) -> web.StreamResponse:
         actor = check_signer_is_actor(activity, key)
     except InboxError as exc:
         return _refuse(request, exc.status, exc.reason)
-    async with node.sessions() as session, session.begin():
-        new = await store_incoming(session, activity, body, actor)
+    new = await node.inbox_writer.store(activity, body, actor)
     if new:
         node.wake_inbox.set()
     return web.Response(status=202)

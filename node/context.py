@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -51,6 +52,14 @@ class Node:
     wake_inbox: asyncio.Event = field(default_factory=asyncio.Event)
     #: When each key was last refetched because a signature failed (monotonic seconds).
     key_refreshed: dict[str, float] = field(default_factory=dict)
+    #: Verified keys by keyId, so a busy inbox does not read the database per request.
+    key_cache: dict[str, Any] = field(default_factory=dict)
+    inbox_writer: Any = None
+
+    def __post_init__(self) -> None:
+        from node.inbox_writer import InboxWriter
+
+        self.inbox_writer = InboxWriter(self)
 
     @property
     def retry_policy(self) -> RetryPolicy:
@@ -74,8 +83,8 @@ class Node:
         try:
             async with engine.connect() as conn:
                 current = await conn.run_sync(migrate.current_revision_sync)
-            if current != migrate.head_revision():
-                log.info("migrating the database from %s to %s", current, migrate.head_revision())
+            if current != migrate.HEAD:
+                log.info("migrating the database from %s to %s", current, migrate.HEAD)
                 await migrate.upgrade_async(config.database_url)
             async with sessions() as session:
                 actor: LocalActor = await get_node_actor(session)

@@ -14,6 +14,7 @@ import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.delivery import Outcome, Verdict, classify, next_attempt
 from federation.http import Signer
@@ -37,8 +38,11 @@ class DeliveryWorker:
     def __init__(self, node: Node, *, batch: int | None = None) -> None:
         self.node = node
         self.concurrency = node.config.delivery_concurrency
-        self.batch = batch or max(self.concurrency * 8, 64)
+        self.batch = batch or max(self.concurrency * 2, 16)
         self._sem = asyncio.Semaphore(self.concurrency)
+        # Lanes of one worker claim one at a time: SQLite has no SKIP LOCKED, and
+        # two overlapping claim transactions could lease the same rows.
+        self._claiming = asyncio.Lock()
 
     async def _send(self, delivery: Delivery) -> Outcome:
         activity = delivery.activity
@@ -51,7 +55,7 @@ class DeliveryWorker:
 
     async def run_once(self) -> int:
         now = utcnow()
-        async with self.node.sessions() as session, session.begin():
+        async with self._claiming, self.node.sessions() as session, session.begin():
             due = await claim_due(session, now, self.batch, LEASE)
         if not due:
             return 0
@@ -120,7 +124,13 @@ class DeliveryWorker:
                 when.isoformat(timespec="seconds"),
             )
 
-    async def run_forever(self, stop: asyncio.Event) -> None:
+    async def run_forever(self, stop: asyncio.Event, lanes: int = 3) -> None:
+        """Several lanes claim and send in turn, so the queue never drains to zero
+        while one batch waits for its slowest inbox. The semaphore still bounds
+        deliveries in flight to ``concurrency``; leases keep lanes' rows disjoint."""
+        await asyncio.gather(*(self._lane(stop) for _ in range(lanes)))
+
+    async def _lane(self, stop: asyncio.Event) -> None:
         poll = self.node.config.delivery_poll_seconds
         while not stop.is_set():
             try:
@@ -140,42 +150,40 @@ class InboxWorker:
         self.batch = batch
 
     async def run_once(self) -> int:
-        async with self.node.sessions() as session:
+        """Process a batch in one transaction, each item in its own savepoint.
+
+        One commit per batch instead of one per activity; an item that fails
+        rolls back only its savepoint and is marked failed.
+        """
+        async with self.node.sessions() as session, session.begin():
             items = await claim_pending(session, self.batch)
-        for item in items:
-            await self._process(item.id)
+            for item in items:
+                await self._process(session, item)
         if items:
             # A Follow queues an Accept: send it now rather than at the next poll.
             self.node.wake_delivery.set()
         return len(items)
 
-    async def _process(self, item_id: int) -> None:
-        """Each item in its own transaction: one bad activity cannot block the rest."""
-        async with self.node.sessions() as session:
-            try:
-                async with session.begin():
-                    item = await session.get(InboxItem, item_id)
-                    if item is None or item.state != InboxState.PENDING:
-                        return
-                    result = await process_item(session, self.node.urls, item)
-                    item.state = InboxState.DONE
-                    item.processed_at = utcnow()
-                    item.error = None if not result.startswith("ignored") else result
-                    inbox_log.info(
-                        "%s %s from %s: %s",
-                        item.type,
-                        item.activity_uri,
-                        strip_fragment(item.actor_uri),
-                        result,
-                    )
-            except Exception as exc:
-                inbox_log.exception("failed to process inbox item %s", item_id)
-                async with session.begin():
-                    item = await session.get(InboxItem, item_id)
-                    if item is not None:
-                        item.state = InboxState.FAILED
-                        item.error = f"{type(exc).__name__}: {exc}"[:1000]
-                        item.processed_at = utcnow()
+    async def _process(self, session: AsyncSession, item: InboxItem) -> None:
+        try:
+            async with session.begin_nested():
+                result = await process_item(session, self.node.urls, item)
+        except Exception as exc:
+            inbox_log.exception("failed to process inbox item %s", item.activity_uri)
+            item.state = InboxState.FAILED
+            item.error = f"{type(exc).__name__}: {exc}"[:1000]
+            item.processed_at = utcnow()
+            return
+        item.state = InboxState.DONE
+        item.processed_at = utcnow()
+        item.error = result if result.startswith("ignored") else None
+        inbox_log.info(
+            "%s %s from %s: %s",
+            item.type,
+            item.activity_uri,
+            strip_fragment(item.actor_uri),
+            result,
+        )
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
