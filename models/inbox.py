@@ -111,6 +111,43 @@ async def store_incoming(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def store_incoming_many(
+    session: AsyncSession, items: list[tuple[dict[str, Any], bytes, str]]
+) -> list[bool]:
+    """Store a batch in two statements; for each item, True if it is new.
+
+    An id already stored, or repeated earlier in the same batch, is not new.
+    """
+    keys = [activity_key(activity, raw) for activity, raw, _ in items]
+    seen = set(
+        (
+            await session.execute(
+                select(InboxItem.activity_uri).where(InboxItem.activity_uri.in_(set(keys)))
+            )
+        ).scalars()
+    )
+    now = utcnow()
+    rows, new = [], []
+    for key, (activity, raw, actor) in zip(keys, items, strict=True):
+        fresh = key not in seen
+        new.append(fresh)
+        if fresh:
+            seen.add(key)
+            rows.append(
+                {
+                    "activity_uri": key,
+                    "actor_uri": actor,
+                    "type": (first_type(activity) or "?")[:64],
+                    "body": raw.decode("utf-8"),
+                    "state": InboxState.PENDING,
+                    "received_at": now,
+                }
+            )
+    if rows:
+        await session.execute(insert(InboxItem), rows)
+    return new
+
+
 Handler = Callable[["InboxContext", dict[str, Any]], Awaitable[str]]
 
 

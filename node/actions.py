@@ -93,7 +93,7 @@ async def init_node(
 
 
 async def post_note(node: Node, text: str) -> LocalObject:
-    async with node.sessions() as session, session.begin():
+    async with node.write() as session:
         actor = await get_node_actor(session)
         obj, _ = await publish_note(session, node.urls, actor, text)
     node.wake_delivery.set()
@@ -134,7 +134,7 @@ async def resolve_actor_doc(node: Node, target: str) -> tuple[RemoteActor, dict[
             from urllib.parse import urlsplit
 
             await check_round_trip(node.client, doc, scheme=urlsplit(url).scheme)
-        async with node.sessions() as session, session.begin():
+        async with node.write() as session:
             return await upsert_remote_actor(session, doc), doc
     except (FetchError, WebFingerError, ActorDocumentError) as exc:
         raise ActionError(f"cannot reach {target}: {exc}") from exc
@@ -145,7 +145,7 @@ async def follow(node: Node, target: str) -> tuple[RemoteActor, Following]:
     remote = await resolve_actor(node, target)
     if node.urls.is_local(remote.uri):
         raise ActionError("a node cannot follow itself")
-    async with node.sessions() as session, session.begin():
+    async with node.write() as session:
         actor = await get_node_actor(session)
         row = (
             await session.execute(
@@ -210,7 +210,7 @@ def key_resolver(node: Node) -> KeyResolver:
             log.warning("key %s: %s", key_id, exc)
             return None
         try:
-            async with node.sessions() as session, session.begin():
+            async with node.write() as session:
                 await upsert_remote_actor(session, doc, key_id=key_id)
         except ActorDocumentError as exc:
             log.warning("key %s: %s", key_id, exc)

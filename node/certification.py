@@ -49,7 +49,7 @@ async def authorize(node: Node, target: str) -> Attestation:
         raise AttestationError(
             f"{remote.handle} is not a coopnet section (role {doc.get('role')!r})"
         )
-    async with node.sessions() as session, session.begin():
+    async with node.write() as session:
         seat = await get_node_actor(session)
         row = await issue(
             session, node.urls, seat, Kind.AUTHORIZATION, remote.uri, extra_inboxes=[remote.inbox]
@@ -62,7 +62,7 @@ async def certify(node: Node, mediator: str) -> Attestation:
     """A section certifies one of its own mediators (by username)."""
     if node.config.role != "section":
         raise AttestationError("only a section certifies mediators; this node is the seat")
-    async with node.sessions() as session, session.begin():
+    async with node.write() as session:
         actor = await get_mediator(session, mediator)
         section = await get_node_actor(session)
         row = await issue(
@@ -74,7 +74,7 @@ async def certify(node: Node, mediator: str) -> Attestation:
 
 async def revoke_attestation(node: Node, ref: str) -> Attestation:
     """Revoke by attestation URL/uuid, by mediator name, or by the subject's actor URL."""
-    async with node.sessions() as session, session.begin():
+    async with node.write() as session:
         row = await find_issued(session, ref)
         if row is None:
             subject = ref if ref.startswith("http") else node.urls.actor(ref)

@@ -219,7 +219,7 @@ async def cmd_deliveries(args: argparse.Namespace) -> int:
     from models.outbox import DeliveryState, delivery_counts, list_deliveries, retry_dead
 
     async def run(node: Any) -> int:
-        async with node.sessions() as session, session.begin():
+        async with node.write() as session:
             if args.retry_dead:
                 n = await retry_dead(session, utcnow())
                 print(f"{n} dead deliveries queued again")

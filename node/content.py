@@ -51,12 +51,12 @@ async def _author(session: Any, username: str | None) -> LocalActor:
 
 
 async def mediator_add(node: Node, username: str, profile: Profile) -> LocalActor:
-    async with node.sessions() as session, session.begin():
+    async with node.write() as session:
         return await add_mediator(session, username, profile)
 
 
 async def mediator_update(node: Node, username: str, profile: Profile) -> LocalActor:
-    async with node.sessions() as session, session.begin():
+    async with node.write() as session:
         actor = await update_mediator(session, node.urls, username, profile)
     node.wake_delivery.set()
     return actor
@@ -64,7 +64,7 @@ async def mediator_update(node: Node, username: str, profile: Profile) -> LocalA
 
 async def mediator_remove(node: Node, username: str) -> LocalActor:
     """Revoke its certification (if any), then Delete the actor; its records stay."""
-    async with node.sessions() as session, session.begin():
+    async with node.write() as session:
         live = await live_issued_for(session, node.urls.actor(username))
         if live is not None:
             await revoke(session, node.urls, live)
@@ -79,7 +79,7 @@ async def mediator_list(node: Node, include_removed: bool = False) -> list[Local
 
 
 async def offer_publish(node: Node, draft: OfferDraft, author: str | None = None) -> Offer:
-    async with node.sessions() as session, session.begin():
+    async with node.write() as session:
         actor = await _author(session, author)
         offer = await publish_offer(session, node.urls, actor, draft)
     node.wake_delivery.set()
@@ -94,14 +94,14 @@ async def _offer(session: Any, node: Node, ref: str) -> Offer:
 
 
 async def offer_update(node: Node, ref: str, changes: dict[str, Any]) -> Offer:
-    async with node.sessions() as session, session.begin():
+    async with node.write() as session:
         offer = await update_offer(session, node.urls, await _offer(session, node, ref), changes)
     node.wake_delivery.set()
     return offer
 
 
 async def offer_withdraw(node: Node, ref: str) -> Offer:
-    async with node.sessions() as session, session.begin():
+    async with node.write() as session:
         offer = await end_offer(session, node.urls, await _offer(session, node, ref))
     node.wake_delivery.set()
     return offer
@@ -125,7 +125,7 @@ async def remote_list(node: Node, kind: str) -> list[RemoteObject]:
 async def bulletin_publish(
     node: Node, title: str, markdown: str, summary: str | None = None, author: str | None = None
 ) -> Bulletin:
-    async with node.sessions() as session, session.begin():
+    async with node.write() as session:
         actor = await _author(session, author)
         bulletin = await publish_bulletin(session, node.urls, actor, title, markdown, summary)
     node.wake_delivery.set()
@@ -149,7 +149,7 @@ async def bulletin_update(
     markdown: str | None = None,
     summary: str | None = None,
 ) -> Bulletin:
-    async with node.sessions() as session, session.begin():
+    async with node.write() as session:
         bulletin = await update_bulletin(
             session,
             node.urls,
@@ -163,7 +163,7 @@ async def bulletin_update(
 
 
 async def bulletin_delete(node: Node, ref: str) -> Bulletin:
-    async with node.sessions() as session, session.begin():
+    async with node.write() as session:
         bulletin = await delete_bulletin(session, node.urls, await _bulletin(session, ref))
     node.wake_delivery.set()
     return bulletin

@@ -8,7 +8,9 @@ is a plain async function over a ``Node`` that the web UI can call too.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -54,6 +56,7 @@ class Node:
     key_refreshed: dict[str, float] = field(default_factory=dict)
     #: Verified keys by keyId, so a busy inbox does not read the database per request.
     key_cache: dict[str, Any] = field(default_factory=dict)
+    write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     inbox_writer: Any = None
 
     def __post_init__(self) -> None:
@@ -106,6 +109,17 @@ class Node:
             allow_http=config.allows_http,
         )
         return cls(config, urls, engine, sessions, actor.username, signer, http, client)
+
+    @contextlib.asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        """A session in a write transaction, one writer at a time in this process.
+
+        SQLite has one writer; waiting here (an asyncio lock) costs nothing,
+        while waiting in SQLite's busy handler sleeps in steps of up to 100 ms.
+        Never open a write inside another write of the same task.
+        """
+        async with self.write_lock, self.sessions() as session, session.begin():
+            yield session
 
     async def close(self) -> None:
         await self.http.close()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from models.inbox import store_incoming
+from models.inbox import store_incoming_many
 
 if TYPE_CHECKING:
     from node.context import Node
@@ -40,11 +40,10 @@ class InboxWriter:
         while self.pending:
             batch, self.pending = self.pending[:MAX_BATCH], self.pending[MAX_BATCH:]
             try:
-                async with self.node.sessions() as session, session.begin():
-                    results = [
-                        await store_incoming(session, activity, raw, actor)
-                        for activity, raw, actor, _ in batch
-                    ]
+                async with self.node.write() as session:
+                    results = await store_incoming_many(
+                        session, [(activity, raw, actor) for activity, raw, actor, _ in batch]
+                    )
             except Exception as exc:  # the requests answer 500; nothing was stored
                 for *_, future in batch:
                     if not future.done():

@@ -72,7 +72,7 @@ async def account_open(
     *,
     requested: bool = False,
 ) -> Account:
-    async with node.sessions() as session, session.begin():
+    async with node.write() as session:
         return await open_account(
             session,
             code,
@@ -91,7 +91,7 @@ async def account_set(
     upper: str | None = None,
     status: AccountStatus | None = None,
 ) -> Account:
-    async with node.sessions() as session, session.begin():
+    async with node.write() as session:
         acc = await get_account(session, code)
         new_lower = parse_hours(lower, "lower limit") if lower else acc.lower_limit
         new_upper = parse_hours(upper, "upper limit") if upper else acc.upper_limit
@@ -123,7 +123,7 @@ async def peer_add(node: Node, target: str, max_deficit: str, max_surplus: str) 
     remote, doc = await resolve_actor_doc(node, target)
     if doc.get("role") not in ("section", "seat"):
         raise ActionError(f"{remote.handle} is not a coopnet section")
-    async with node.sessions() as session, session.begin():
+    async with node.write() as session:
         return await open_clearing(
             session,
             remote.uri,
@@ -147,7 +147,7 @@ async def exchange(
     minutes = parse_hours(amount, "duration")
     if minutes <= 0:
         raise LedgerError(f"duration {amount!r}: must be positive (more than zero minutes)")
-    async with node.sessions() as session, session.begin():
+    async with node.write() as session:
         if "@" in payee:
             if recorded_by != "payer":
                 raise LedgerError("with another section, the payer's section records the exchange")
@@ -180,17 +180,17 @@ async def exchange(
 
 
 async def confirm(node: Node, ref: str, member: str | None) -> tuple[Exchange, list[str]]:
-    async with node.sessions() as session, session.begin():
+    async with node.write() as session:
         return await ex_model.confirm_local(session, ref, member)
 
 
 async def reject(node: Node, ref: str, member: str | None, reason: str) -> Exchange:
-    async with node.sessions() as session, session.begin():
+    async with node.write() as session:
         return await ex_model.reject_local(session, ref, member, reason)
 
 
 async def cancel(node: Node, ref: str, reason: str) -> Exchange:
-    async with node.sessions() as session, session.begin():
+    async with node.write() as session:
         return await ex_model.cancel_local(session, ref, reason)
 
 

@@ -55,13 +55,13 @@ class DeliveryWorker:
 
     async def run_once(self) -> int:
         now = utcnow()
-        async with self._claiming, self.node.sessions() as session, session.begin():
+        async with self._claiming, self.node.write() as session:
             due = await claim_due(session, now, self.batch, LEASE)
         if not due:
             return 0
         outcomes = await asyncio.gather(*(self._send(d) for d in due))
         now = utcnow()
-        async with self.node.sessions() as session, session.begin():
+        async with self.node.write() as session:
             rows = {
                 r.id: r
                 for r in (
@@ -145,7 +145,7 @@ class DeliveryWorker:
 
 
 class InboxWorker:
-    def __init__(self, node: Node, *, batch: int = 200) -> None:
+    def __init__(self, node: Node, *, batch: int = 100) -> None:
         self.node = node
         self.batch = batch
 
@@ -155,7 +155,7 @@ class InboxWorker:
         One commit per batch instead of one per activity; an item that fails
         rolls back only its savepoint and is marked failed.
         """
-        async with self.node.sessions() as session, session.begin():
+        async with self.node.write() as session:
             items = await claim_pending(session, self.batch)
             for item in items:
                 await self._process(session, item)
@@ -217,7 +217,7 @@ class MaintenanceWorker:
 
     async def run_once(self) -> int:
         now = utcnow()
-        async with self.node.sessions() as session, session.begin():
+        async with self.node.write() as session:
             expired = await expire_due_offers(session, self.node.urls, now)
             asked = await reask_overdue(session, self.node.urls, await get_node_actor(session), now)
         if expired:
