@@ -1,0 +1,228 @@
+"""Figure (b): one post fanned out to `followers` followers on `inboxes` shared inboxes.
+
+Setup: a node whose database already holds the followers (RemoteActor and
+Follower rows, bulk-inserted before it starts); each follower's
+sharedInbox is one of `inboxes` distinct URLs /i/{n}/inbox served by
+`bench.receivers` in its own process, spread over `receiver_ports` ports
+(a few "servers"). The node runs as `python -m node serve`; this process
+publishes the post with node.actions.post_note against the same database,
+exactly what `coopnet post` does, and times from just before that call
+until the last inbox has received the Create (arrival times are recorded
+by the receivers, which also verify every signature with the node's key).
+
+The node's delivery poll interval is set to 0.1 s (default 0.5 s): a post
+made from another process (the CLI) waits for the worker's next poll, and
+that wait is not what this figure is about; it stays included, at most 0.1 s.
+Memory (figure c) is read on the same node: idle after start, then once
+every delivery is recorded as delivered.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+
+from bench import memory
+from bench.common import (
+    LOOPBACK,
+    PYTHON,
+    BenchError,
+    Figures,
+    ReadOnlyDb,
+    Server,
+    free_port,
+    node_server,
+    note,
+    process_cpu_seconds,
+    wait_http,
+    wait_until,
+)
+from federation.vocab import ACTIVITY_JSON
+
+POLL_SECONDS = 0.1
+IDLE_SETTLE_SECONDS = 3.0
+
+
+@dataclass(frozen=True)
+class FanoutSizes:
+    followers: int = 10_000
+    inboxes: int = 1_000
+    receiver_ports: int = 4
+
+
+async def prepare_node(
+    data: Path, port: int, inbox_urls: list[str], followers: int
+) -> tuple[Path, str]:
+    """init the node and bulk-insert its followers; returns (db path, node public key)."""
+    from sqlalchemy import insert, select
+
+    from models.actors import LocalActor, RemoteActor
+    from models.base import make_engine
+    from models.follows import Follower
+    from node.actions import init_node
+    from node.config import DB_NAME
+
+    config = await init_node(data, f"http://{LOOPBACK}:{port}", "bench", "section", "Bench")
+    config.delivery_poll_seconds = POLL_SECONDS
+    config.save()
+    per_inbox = -(-followers // len(inbox_urls))
+    rows = []
+    for k in range(followers):
+        shared = inbox_urls[k // per_inbox]
+        server = shared.split("/i/", 1)[0]
+        uri = f"{server}/users/f{k}"
+        rows.append(
+            {
+                "uri": uri,
+                "key_id": f"{uri}#main-key",
+                "type": "Person",
+                "preferred_username": f"f{k}",
+                "name": f"Follower {k}",
+                "inbox": f"{uri}/inbox",
+                "shared_inbox": shared,
+                "url": uri,
+            }
+        )
+    engine = make_engine(config.database_url)
+    try:
+        async with engine.begin() as conn:
+            me = (
+                await conn.execute(
+                    select(LocalActor.id, LocalActor.public_key_pem).where(
+                        LocalActor.is_node.is_(True)
+                    )
+                )
+            ).one()
+            await conn.execute(insert(RemoteActor.__table__), rows)
+            ids = (await conn.execute(select(RemoteActor.id))).scalars().all()
+            await conn.execute(
+                insert(Follower.__table__),
+                [
+                    {
+                        "local_actor_id": me.id,
+                        "remote_actor_id": rid,
+                        "follow_uri": f"http://{LOOPBACK}:1/follows/{rid}",
+                    }
+                    for rid in ids
+                ],
+            )
+    finally:
+        await engine.dispose()
+    return data / DB_NAME, str(me.public_key_pem)
+
+
+async def publish(data: Path, text: str) -> tuple[float, float]:
+    """`coopnet post`, minus the interpreter start: time.time() before and after the post."""
+    from node.actions import post_note
+    from node.config import load_config
+    from node.context import Node
+
+    node = await Node.open(load_config(data))
+    try:
+        started = time.time()
+        await post_note(node, text)
+        return started, time.time()
+    finally:
+        await node.close()
+
+
+async def run(figs: Figures, sizes: FanoutSizes, work: Path, sign_rate: float) -> None:
+    node_port = free_port()
+    ports = [free_port() for _ in range(sizes.receiver_ports)]
+    if len(set(ports + [node_port])) != len(ports) + 1:
+        raise BenchError("could not find distinct free ports")
+    inbox_urls = [
+        f"http://{LOOPBACK}:{ports[n % len(ports)]}/i/{n}/inbox" for n in range(sizes.inboxes)
+    ]
+    figs.settings["fanout"] = {
+        "followers": sizes.followers,
+        "shared_inboxes": sizes.inboxes,
+        "receiver_ports": sizes.receiver_ports,
+        "delivery_poll_seconds": POLL_SECONDS,
+        "rss_idle_after_seconds": IDLE_SETTLE_SECONDS,
+    }
+    data = work / "fanout-node"
+    t = time.perf_counter()
+    db_path, public_pem = await prepare_node(data, node_port, inbox_urls, sizes.followers)
+    note(f"fan-out: node with {sizes.followers} followers ready in {time.perf_counter() - t:.1f}s")
+    key_file = work / "node-public.pem"
+    key_file.write_text(public_pem, encoding="ascii")
+
+    receivers = Server(
+        "receivers",
+        [
+            PYTHON,
+            "-m",
+            "bench.receivers",
+            "--ports",
+            ",".join(map(str, ports)),
+            "--key",
+            str(key_file),
+        ],
+        work / "receivers.log",
+    )
+    node = node_server(data, work / "fanout-node.log")
+    stats_url = f"http://{LOOPBACK}:{ports[0]}/stats"
+    db: ReadOnlyDb | None = None
+    try:
+        receivers.start()
+        await wait_http(stats_url, receivers)
+        node.start()
+        await wait_http(
+            f"http://{LOOPBACK}:{node_port}/users/bench", node, headers={"Accept": ACTIVITY_JSON}
+        )
+        rss_idle = await memory.idle_rss(node, IDLE_SETTLE_SECONDS)
+        db = ReadOnlyDb(db_path)
+
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
+            stats: dict[str, float] = {}
+
+            async def all_received() -> bool:
+                nonlocal stats
+                async with http.get(stats_url) as resp:
+                    stats = await resp.json()
+                return stats["distinct"] >= sizes.inboxes
+
+            cpu0 = process_cpu_seconds(node.pid)
+            receivers_cpu0 = process_cpu_seconds(receivers.pid)
+            text = "Assemblée générale samedi à 15 h : venez nombreux !"
+            started, posted = await publish(data, text)
+            await wait_until(
+                "every inbox to receive the post", all_received, 300, [node, receivers], 0.02
+            )
+        delivered_sql = "select count(*) from deliveries where state != 'pending'"
+
+        async def recorded() -> bool:
+            return db.scalar(delivered_sql) >= sizes.inboxes  # type: ignore[union-attr]
+
+        recorded_at = await wait_until("deliveries recorded", recorded, 60, [node])
+        node_cpu = process_cpu_seconds(node.pid) - cpu0
+        receivers_cpu = process_cpu_seconds(receivers.pid) - receivers_cpu0
+        states = db.counts("deliveries")
+        rss_after = memory.rss_mb(node)
+    finally:
+        if db is not None:
+            db.close()
+        node.stop()
+        receivers.stop()
+    if states != {"delivered": sizes.inboxes} or stats["bad"] or stats["posts"] != sizes.inboxes:
+        raise BenchError(
+            f"deliveries {dict(states)}; receivers saw {stats}; expected exactly one good POST "
+            f"per inbox:\n{node.tail()}"
+        )
+    seconds = stats["last"] - started
+    note(
+        f"fan-out: post committed ({sizes.inboxes} deliveries queued) after "
+        f"{posted - started:.2f}s, first inbox reached after {stats['first'] - started:.2f}s, "
+        f"last after {seconds:.2f}s, all recorded delivered after "
+        f"{recorded_at - started:.2f}s; CPU over that time: node "
+        f"{node_cpu / (recorded_at - started):.0%}, receivers "
+        f"{receivers_cpu / (recorded_at - started):.0%}"
+    )
+    figs.add("fanout_seconds", seconds, "s", digits=2)
+    rate = figs.add("fanout_deliveries_per_s", sizes.inboxes / seconds, "deliveries/s")
+    figs.add("fanout_ratio", rate / sign_rate, "ratio", digits=3)
+    memory.report(figs, rss_idle, rss_after)
