@@ -31,7 +31,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from federation.delivery import dedupe_inboxes
 from models.actors import LocalActor
@@ -152,27 +152,25 @@ async def enqueue(
     return row
 
 
+#: How many pending ordered rows one claim looks at (across all inboxes).
+ORDERED_SCAN = 2000
+
+
 async def claim_due(
     session: AsyncSession, now: datetime, limit: int, lease: timedelta
 ) -> list[Delivery]:
-    """Take up to ``limit`` due rows and lease them to this worker.
+    """Take due rows and lease them to this worker.
 
-    On PostgreSQL ``SKIP LOCKED`` lets several workers claim disjoint rows;
-    SQLite serialises writers, which has the same effect.
+    Unordered rows: up to ``limit``, oldest due first. Ordered rows (SEL):
+    for each inbox, the longest run of its oldest pending rows that are all
+    due and free; a row is never taken while an older one to the same inbox
+    is waiting or in flight. The caller sends each inbox's run in order and
+    stops at the first failure, so order holds without one claim per row.
+    On PostgreSQL ``SKIP LOCKED`` keeps several workers' claims disjoint;
+    in one process, claims are serialised by the worker.
     """
-    older, older_activity = aliased(Delivery), aliased(Activity)
-    waits_for_older = (
-        select(older.id)
-        .join(older_activity, older_activity.id == older.activity_id)
-        .where(
-            older.inbox == Delivery.inbox,
-            older.state == DeliveryState.PENDING,
-            older.id < Delivery.id,
-            older_activity.ordered.is_(True),
-        )
-        .exists()
-    )
-    rows = (
+    free = or_(Delivery.locked_until.is_(None), Delivery.locked_until < now)
+    unordered = (
         (
             await session.execute(
                 select(Delivery)
@@ -180,8 +178,8 @@ async def claim_due(
                 .where(
                     Delivery.state == DeliveryState.PENDING,
                     Delivery.next_attempt_at <= now,
-                    or_(Delivery.locked_until.is_(None), Delivery.locked_until < now),
-                    or_(Activity.ordered.is_(False), ~waits_for_older),
+                    free,
+                    Activity.ordered.is_(False),
                 )
                 .order_by(Delivery.next_attempt_at, Delivery.id)
                 .limit(limit)
@@ -192,10 +190,34 @@ async def claim_due(
         .scalars()
         .all()
     )
-    for row in rows:
+    ordered_rows = (
+        (
+            await session.execute(
+                select(Delivery)
+                .join(Activity, Activity.id == Delivery.activity_id)
+                .where(Delivery.state == DeliveryState.PENDING, Activity.ordered.is_(True))
+                .order_by(Delivery.inbox, Delivery.id)
+                .limit(ORDERED_SCAN)
+            )
+        )
+        .unique()
+        .scalars()
+        .all()
+    )
+    taken = list(unordered)
+    blocked: set[str] = set()
+    for row in ordered_rows:
+        if row.inbox in blocked:
+            continue
+        ready = row.next_attempt_at <= now and (row.locked_until is None or row.locked_until < now)
+        if ready and len(taken) < 2 * limit:
+            taken.append(row)
+        else:
+            blocked.add(row.inbox)
+    for row in taken:
         row.locked_until = now + lease
     await session.flush()
-    return list(rows)
+    return taken
 
 
 async def next_due_time(session: AsyncSession) -> datetime | None:

@@ -59,7 +59,29 @@ class DeliveryWorker:
             due = await claim_due(session, now, self.batch, LEASE)
         if not due:
             return 0
-        outcomes = await asyncio.gather(*(self._send(d) for d in due))
+        # Ordered rows go one inbox at a time, in order, stopping at the first
+        # failure (the rest are released untried); the others all at once.
+        runs: dict[str, list[Delivery]] = {}
+        for d in due:
+            if d.activity.ordered:
+                runs.setdefault(d.inbox, []).append(d)
+        results: dict[int, Outcome | None] = {}
+
+        async def one(d: Delivery) -> None:
+            results[d.id] = await self._send(d)
+
+        async def in_order(run: list[Delivery]) -> None:
+            for d in run:
+                outcome = await self._send(d)
+                results[d.id] = outcome
+                if classify(outcome) is not Verdict.DELIVERED:
+                    break
+
+        await asyncio.gather(
+            *(one(d) for d in due if not d.activity.ordered),
+            *(in_order(run) for run in runs.values()),
+        )
+        outcomes = [results.get(d.id) for d in due]
         now = utcnow()
         async with self.node.write() as session:
             rows = {
@@ -75,6 +97,9 @@ class DeliveryWorker:
             for d, outcome in zip(due, outcomes, strict=True):
                 row = rows.get(d.id)
                 if row is None:
+                    continue
+                if outcome is None:  # an ordered row behind a failure: not tried
+                    row.locked_until = None
                     continue
                 try:
                     self._record(row, outcome, now)
