@@ -10,7 +10,9 @@ We never fetch an ``@context`` at run time: the contexts we emit are fixed.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
 SECURITY_CONTEXT = "https://w3id.org/security/v1"
@@ -113,6 +115,23 @@ def first_type(obj: Any) -> str | None:
         if isinstance(t, str):
             return t
     return None
+
+
+def same_origin(a: str, b: str) -> bool:
+    """Same scheme, host and port: who may speak for an object's id."""
+    x, y = urlsplit(a), urlsplit(b)
+    return (x.scheme, x.netloc) == (y.scheme, y.netloc)
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An AS2 xsd:dateTime; None unless it is a string with a time zone."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else None
 
 
 def strip_fragment(url: str) -> str:

@@ -17,14 +17,13 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import Integer, String, Text, delete, insert, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from federation.vocab import as_list, first_type, get_id, has_type
+from federation.vocab import as_list, first_type, get_id, has_type, parse_time, same_origin
 from models import interchange
 from models.actors import (
     LocalActor,
@@ -245,11 +244,6 @@ async def handle_reject(ctx: InboxContext, activity: dict[str, Any]) -> str:
     return f"{ctx.signer.handle} rejected our Follow"
 
 
-def _same_origin(a: str, b: str) -> bool:
-    x, y = urlsplit(a), urlsplit(b)
-    return (x.scheme, x.netloc) == (y.scheme, y.netloc)
-
-
 async def _is_followed(ctx: InboxContext) -> bool:
     row = (
         await ctx.session.execute(
@@ -267,7 +261,7 @@ async def handle_create(ctx: InboxContext, activity: dict[str, Any]) -> str:
     if not isinstance(obj, dict) or not has_type(obj, POST_TYPES):
         return "ignored: Create of an unsupported object"
     uri = get_id(obj)
-    if not uri or not _same_origin(uri, ctx.signer.uri):
+    if not uri or not same_origin(uri, ctx.signer.uri):
         return "ignored: object id is not on the signer's server"
     if get_id(obj.get("attributedTo")) not in (None, ctx.signer.uri):
         return "ignored: object attributed to another actor"
@@ -285,7 +279,7 @@ async def handle_create(ctx: InboxContext, activity: dict[str, Any]) -> str:
 def _remote_object(obj: dict[str, Any], actor_uri: str, uri: str) -> RemoteObject:
     content = obj.get("content")
     url = get_id(next(iter(as_list(obj.get("url"))), None))
-    published = _parse_time(obj.get("published"))
+    published = parse_time(obj.get("published"))
     clean = dict(obj)
     # Every HTML-bearing field is cleaned before storing, not only the one we
     # show today: whatever later reads the stored body must find it safe.
@@ -320,16 +314,6 @@ def _remote_object(obj: dict[str, Any], actor_uri: str, uri: str) -> RemoteObjec
         published=published,
         body=json.dumps(clean, ensure_ascii=False),
     )
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else None
 
 
 async def handle_update(ctx: InboxContext, activity: dict[str, Any]) -> str:
@@ -376,7 +360,7 @@ async def handle_add(ctx: InboxContext, activity: dict[str, Any]) -> str:
     if not isinstance(obj, dict) or obj.get("type") not in KIND_OF_TYPE:
         return "ignored: Add of something other than an attestation"
     uri = get_id(obj)
-    if not uri or not _same_origin(uri, ctx.signer.uri):
+    if not uri or not same_origin(uri, ctx.signer.uri):
         return "ignored: attestation not hosted by its signer"
     if get_id(obj.get("attributedTo")) != ctx.signer.uri:
         return "ignored: attestation attributed to someone other than the signer"

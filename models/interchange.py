@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation.vocab import AS_CONTEXT, get_id
+from federation.vocab import AS_CONTEXT, get_id, parse_time, same_origin
 from models.actors import LocalActor, RemoteActor
 from models.base import utcnow
 from models.exchanges import (
@@ -81,10 +81,6 @@ SEL_CONTEXT: list[Any] = [
         "reason": "coopnet:reason",
     },
 ]
-
-
-def _same_origin(a: str, b: str) -> bool:
-    return (urlsplit(a).scheme, _host(a)) == (urlsplit(b).scheme, _host(b))
 
 
 def account_uri(base: str, code: str) -> str:
@@ -248,16 +244,6 @@ class Refusal(Exception):
         self.code = code
 
 
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else None
-
-
 def _parse_agreement(
     urls: Urls, signer: RemoteActor, obj: Any
 ) -> tuple[str, int, str, str, str, str, datetime]:
@@ -265,10 +251,7 @@ def _parse_agreement(
     if not isinstance(obj, dict) or obj.get("type") != "Agreement":
         raise Refusal("malformed", "the Offer's object is not an Agreement")
     uri = get_id(obj)
-    if not uri or (urlsplit(uri).scheme, _host(uri)) != (
-        urlsplit(signer.uri).scheme,
-        _host(signer.uri),
-    ):
+    if not uri or not same_origin(uri, signer.uri):
         raise Refusal("malformed", "the agreement's id is not on the offering section's server")
     terms = obj.get("stipulates")
     if not isinstance(terms, dict) or terms.get("action") != "transfer":
@@ -289,7 +272,7 @@ def _parse_agreement(
     if not receiver or not receiver.startswith(prefix):
         raise Refusal("unknown_member", "the payee is not an account of this section")
     code = receiver[len(prefix) :]
-    expiry = _parse_time(obj.get("endTime"))
+    expiry = parse_time(obj.get("endTime"))
     if expiry is None:
         raise Refusal("malformed", "the agreement has no valid expiry (endTime)")
     name = obj.get("name")
@@ -362,7 +345,7 @@ async def handle_offer(
     if clearing is None:
         # Not a peer: refuse, and record the refusal when the agreement is really
         # the signer's, so that a repeat (even after peering) gets the same answer.
-        if uri and _same_origin(uri, signer.uri):
+        if uri and same_origin(uri, signer.uri):
             refused = Exchange(
                 uuid=new_uuid(),
                 uri=uri,
@@ -396,7 +379,7 @@ async def handle_offer(
     except Refusal as refusal:
         if not uri or not isinstance(obj, dict):
             return f"ignored: unusable Offer ({refusal})"
-        if (urlsplit(uri).scheme, _host(uri)) != (urlsplit(signer.uri).scheme, _host(signer.uri)):
+        if not same_origin(uri, signer.uri):
             # Not the signer's agreement: answer, but record nothing under an id
             # that belongs to someone else (it could block their real Offer).
             stub = Exchange(uri=uri, state=State.REFUSED, reason=f"{refusal.code}: {refusal}")
@@ -493,6 +476,14 @@ async def _originated(
     return ex
 
 
+async def _release_hold(session: AsyncSession, ex: Exchange) -> tuple[Account, Account]:
+    payer = await session.get(Account, ex.payer_id)
+    clearing = await session.get(Account, ex.payee_id)
+    assert payer is not None and clearing is not None
+    await release(session, payer, clearing, ex.amount)
+    return payer, clearing
+
+
 async def handle_accept(
     session: AsyncSession, signer: RemoteActor, activity: dict[str, Any]
 ) -> str | None:
@@ -506,10 +497,7 @@ async def handle_accept(
         # Cannot happen with a peer that follows the protocol: it refused first.
         log.error("peer %s accepted %s after refusing it; reconcile with it", signer.uri, ex.uri)
         return f"ignored: Accept of {ex.uri}, which the peer had refused ({ex.state})"
-    payer = await session.get(Account, ex.payer_id)
-    clearing = await session.get(Account, ex.payee_id)
-    assert payer is not None and clearing is not None
-    await release(session, payer, clearing, ex.amount)
+    payer, clearing = await _release_hold(session, ex)
     # The hold reserved the room: the posting cannot fail on limits it already passed.
     await post(session, ex.uuid, payer, clearing, ex.amount, check_limits_=False)
     ex.move_to(State.SETTLED)
@@ -530,10 +518,7 @@ async def handle_reject(
     if ex.state != State.HELD:
         log.error("peer %s rejected %s after accepting it; reconcile with it", signer.uri, ex.uri)
         return f"ignored: Reject of {ex.uri}, which the peer had accepted"
-    payer = await session.get(Account, ex.payer_id)
-    clearing = await session.get(Account, ex.payee_id)
-    assert payer is not None and clearing is not None
-    await release(session, payer, clearing, ex.amount)
+    await _release_hold(session, ex)
     content = activity.get("content")
     reason = content if isinstance(content, str) else "refused"
     expired = activity.get("reason") == "expired"
