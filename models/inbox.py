@@ -17,8 +17,9 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+from urllib.parse import urlsplit
 
-from sqlalchemy import Integer, String, Text, delete, insert, select
+from sqlalchemy import Integer, String, Text, delete, insert, or_, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -245,12 +246,22 @@ async def handle_reject(ctx: InboxContext, activity: dict[str, Any]) -> str:
 
 
 async def _is_followed(ctx: InboxContext) -> bool:
+    """We follow the signer, or the node (Organization) of its server: following a
+    section is following what its mediators publish."""
+    parts = urlsplit(ctx.signer.uri)
+    origin = f"{parts.scheme}://{parts.netloc}/"
     row = (
         await ctx.session.execute(
-            select(Following.id).where(
-                Following.remote_actor_id == ctx.signer.id,
+            select(Following.id)
+            .join(RemoteActor, RemoteActor.id == Following.remote_actor_id)
+            .where(
                 Following.state == FollowingState.ACCEPTED,
+                or_(
+                    Following.remote_actor_id == ctx.signer.id,
+                    (RemoteActor.type == "Organization") & RemoteActor.uri.startswith(origin),
+                ),
             )
+            .limit(1)
         )
     ).first()
     return row is not None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.vocab import CONTEXT, PUBLIC, first_type
@@ -32,7 +33,12 @@ async def publish_activity(
     *,
     extra: dict[str, Any] | None = None,
 ) -> Activity:
-    """A public activity by ``actor`` about ``obj``, to every follower inbox."""
+    """A public activity by ``actor`` about ``obj``, to every follower inbox.
+
+    A mediator's activities also go to the followers of its section's node
+    actor: following a section means receiving what its mediators publish
+    (peer sections learn their offers that way).
+    """
     now = utcnow()
     actor_id = urls.actor(actor.username)
     # The object's own terms (FEP-0837's for an offer) must be defined where
@@ -51,6 +57,13 @@ async def publish_activity(
     if extra:
         activity.update(extra)
     inboxes = await follower_inboxes(session, actor.id)
+    if not actor.is_node:
+        node = (
+            await session.execute(select(LocalActor).where(LocalActor.is_node.is_(True)))
+        ).scalar_one_or_none()
+        if node is not None:
+            activity["cc"].append(urls.followers(node.username))
+            inboxes += await follower_inboxes(session, node.id)
     return await enqueue(session, actor, activity, inboxes, public=True, now=now)
 
 
