@@ -423,6 +423,10 @@ async def process_item(session: AsyncSession, urls: Urls, item: InboxItem) -> st
     if signer is None:
         return "ignored: signer unknown (deleted?)"
     verb = activity.get("type")
+    if signer.deleted_at is not None and signer.deleted_at <= item.received_at:
+        # A key may still be cached after its actor was deleted: nothing it
+        # signs afterwards counts (a re-created account is refetched fresh).
+        return f"ignored: {verb} from a deleted actor"
     handler = HANDLERS.get(verb) if isinstance(verb, str) else None
     if handler is None:
         return f"ignored: {verb!r} is not an activity we act on"

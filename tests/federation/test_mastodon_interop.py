@@ -136,10 +136,33 @@ async def test_deleted_account_loses_its_follows(
 
     await _until(cleared, "follows of the deleted actor removed")
 
+    # Its key may still be cached: what it signs afterwards changes nothing.
+    late = {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": f"{peer.actor_id('alice')}#follows/after-delete",
+        "type": "Follow",
+        "actor": peer.actor_id("alice"),
+        "object": rn.actor_id,
+    }
+    await peer.sign_and_post(f"{rn.actor_id}/inbox", late)
+
+    async def handled() -> bool:
+        return (
+            await rn.count(
+                InboxItem, InboxItem.activity_uri == late["id"], InboxItem.state == "done"
+            )
+            == 1
+        )
+
+    if await rn.count(InboxItem, InboxItem.activity_uri == late["id"]):
+        await _until(handled, "the late Follow processed")
+    assert await rn.count(Follower) == 0
+
 
 async def test_rotated_key_is_refetched_once(make_node: MakeNode, peer: MastodonLikePeer) -> None:
     rn = await make_node("lome")
     await _peer_follows_node(peer, rn)  # the node now caches alice's key
+
     def actor_fetches() -> int:
         return sum(1 for f in peer.fetch_log if f.path == "/users/alice" and f.status == 200)
 
