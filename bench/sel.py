@@ -80,16 +80,24 @@ async def run(figs: Figures, sizes: SelSizes, work: Path) -> None:
             me = await get_node_actor(session)
             for _ in range(sizes.exchanges):
                 await start(
-                    session, nodes[0].urls, me, payer="ama", payee=f"bob@{LOOPBACK}:{ports[1]}",
-                    amount=1, description="bench", expires_in=timedelta(hours=1),
+                    session,
+                    nodes[0].urls,
+                    me,
+                    payer="ama",
+                    payee=f"bob@{LOOPBACK}:{ports[1]}",
+                    amount=1,
+                    description="bench",
+                    expires_in=timedelta(hours=1),
                 )
         started = time.time()
         origin = ReadOnlyDb(datas[0] / "coopnet.db")
         try:
+
             async def settled() -> bool:
-                return origin.scalar(
-                    "select count(*) from sel_exchanges where state = 'settled'"
-                ) == sizes.exchanges
+                return (
+                    origin.scalar("select count(*) from sel_exchanges where state = 'settled'")
+                    == sizes.exchanges
+                )
 
             finished = await wait_until(
                 "every exchange settled", settled, 60 + sizes.exchanges / 5, servers, 0.02

@@ -419,9 +419,7 @@ async def test_peer_node_stores_lists_updates_and_drops_offers_and_bulletins(
     bulletin = await bulletin_publish(a.node, "Bulletin de Lomé", "Des nouvelles de Lomé.")
 
     async def both_stored() -> bool:
-        return (
-            await b.count(RemoteObject, RemoteObject.uri.in_([offer.uri, bulletin.uri])) == 2
-        )
+        return await b.count(RemoteObject, RemoteObject.uri.in_([offer.uri, bulletin.uri])) == 2
 
     await until(both_stored, "the offer and the bulletin at B")
     got_offer = await remote_row(b, offer.uri)
@@ -510,7 +508,7 @@ async def test_incoming_objects_only_from_their_origin_and_sanitised(
                 hostile,
                 name="<script>alert(1)</script>Offre",
                 summary='<p onclick="alert(3)">Résumé</p><script>alert(4)</script>',
-                content='<p>Bonjour<img src=x onerror=alert(2)></p><script>alert(5)</script>'
+                content="<p>Bonjour<img src=x onerror=alert(2)></p><script>alert(5)</script>"
                 '<a href="javascript:alert(6)">lien</a>',
             )
         ),
@@ -521,12 +519,16 @@ async def test_incoming_objects_only_from_their_origin_and_sanitised(
     async def processed() -> bool:
         async with b.node.sessions() as session:
             states = (
-                await session.execute(
-                    select(InboxItem.state).where(
-                        InboxItem.activity_uri.in_([s["id"] for s in sent])
+                (
+                    await session.execute(
+                        select(InboxItem.state).where(
+                            InboxItem.activity_uri.in_([s["id"] for s in sent])
+                        )
                     )
                 )
-            ).scalars().all()
+                .scalars()
+                .all()
+            )
         return len(states) == len(sent) and InboxState.PENDING not in states
 
     await until(processed, "B processing the four Creates")
@@ -569,12 +571,16 @@ async def test_incoming_objects_only_from_their_origin_and_sanitised(
     async def bob_processed() -> bool:
         async with b.node.sessions() as session:
             states = (
-                await session.execute(
-                    select(InboxItem.state).where(
-                        InboxItem.activity_uri.in_([x["id"] for x in by_bob])
+                (
+                    await session.execute(
+                        select(InboxItem.state).where(
+                            InboxItem.activity_uri.in_([x["id"] for x in by_bob])
+                        )
                     )
                 )
-            ).scalars().all()
+                .scalars()
+                .all()
+            )
         return len(states) == 2 and InboxState.PENDING not in states
 
     await until(bob_processed, "B processing bob's Update and Delete")
@@ -664,16 +670,18 @@ async def test_expired_offer_is_ended_and_its_delete_queued(
     assert await MaintenanceWorker(rn.node).run_once() == 1
     assert await MaintenanceWorker(rn.node).run_once() == 0  # done once only
     async with rn.node.sessions() as session:
-        states = dict(
-            (await session.execute(select(Offer.uri, Offer.state))).tuples().all()
-        )
+        states = dict((await session.execute(select(Offer.uri, Offer.state))).tuples().all())
         queued = (
-            await session.execute(
-                select(Delivery.inbox)
-                .join(Activity, Activity.id == Delivery.activity_id)
-                .where(Activity.type == "Delete", Activity.object_uri == offer.uri)
+            (
+                await session.execute(
+                    select(Delivery.inbox)
+                    .join(Activity, Activity.id == Delivery.activity_id)
+                    .where(Activity.type == "Delete", Activity.object_uri == offer.uri)
+                )
             )
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
     assert states == {offer.uri: "expired", other.uri: "published"}
     assert queued and set(queued) <= {peer.shared_inbox, peer.inbox("alice")}, queued
 

@@ -103,9 +103,10 @@ async def test_chain_verified_then_revoked(
 
 
 async def mediator_page(url: str) -> str:
-    async with aiohttp.ClientSession() as http, http.get(
-        url, headers={"Accept": "text/html"}
-    ) as resp:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(url, headers={"Accept": "text/html"}) as resp,
+    ):
         assert resp.status == 200
         return await resp.text()
 
@@ -158,8 +159,9 @@ async def test_attestation_signed_by_another_section_is_refused(
         row = (await session.execute(select(Attestation))).scalar_one()
         doc = {k: v for k, v in json.loads(row.body).items() if k != "proof"}
         row.body = json.dumps(
-            add_proof(doc, marseille.integrity_key_pem, f"{other.actor_id}#ed25519-key",
-                      datetime.now(UTC))
+            add_proof(
+                doc, marseille.integrity_key_pem, f"{other.actor_id}#ed25519-key", datetime.now(UTC)
+            )
         )
     code, out, _ = await cli(capsys, "verify", "--data", str(seat.config.data_dir), kossi)
     assert code == 1
@@ -184,8 +186,11 @@ async def test_section_cannot_certify_another_servers_mediator(
     async def actor(_: web.Request) -> web.Response:
         doc = {
             "@context": ["https://www.w3.org/ns/activitystreams"],
-            "id": fake_id, "type": "Person", "preferredUsername": "eve",
-            "inbox": f"{fake_id}/inbox", "certification": att.uri,
+            "id": fake_id,
+            "type": "Person",
+            "preferredUsername": "eve",
+            "inbox": f"{fake_id}/inbox",
+            "certification": att.uri,
         }
         return web.json_response(doc, content_type="application/activity+json")
 

@@ -146,12 +146,28 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     quiet("mediator", "add", "--data", d, "ancien")
     quiet("mediator", "remove", "--data", d, "ancien")
     offer = quiet(
-        "offer", "publish", "--data", d, "--title", "Hébergement", "--description", "Texte",
-        "--price", "25 EUR",
+        "offer",
+        "publish",
+        "--data",
+        d,
+        "--title",
+        "Hébergement",
+        "--description",
+        "Texte",
+        "--price",
+        "25 EUR",
     ).strip()
     withdrawn = quiet(
-        "offer", "publish", "--data", d, "--title", "Ancienne", "--description", "Texte",
-        "--sel-hours", "2",
+        "offer",
+        "publish",
+        "--data",
+        d,
+        "--title",
+        "Ancienne",
+        "--description",
+        "Texte",
+        "--sel-hours",
+        "2",
     ).strip()
     quiet("offer", "withdraw", "--data", d, withdrawn)
     bulletin = quiet(
@@ -232,40 +248,80 @@ REFUSALS: list[tuple[str, list[str], str]] = [
     (
         "offer-empty-title",
         [
-            "offer", "publish", "--data", "{data}", "--title", "", "--description", "x",
-            "--price", "5",
+            "offer",
+            "publish",
+            "--data",
+            "{data}",
+            "--title",
+            "",
+            "--description",
+            "x",
+            "--price",
+            "5",
         ],
         "title",
     ),
     (
         "offer-long-title",
         [
-            "offer", "publish", "--data", "{data}", "--title", "t" * 201, "--description", "x",
-            "--price", "5",
+            "offer",
+            "publish",
+            "--data",
+            "{data}",
+            "--title",
+            "t" * 201,
+            "--description",
+            "x",
+            "--price",
+            "5",
         ],
         "title",
     ),
     (
         "offer-empty-description",
         [
-            "offer", "publish", "--data", "{data}", "--title", "T", "--description", " ",
-            "--price", "5",
+            "offer",
+            "publish",
+            "--data",
+            "{data}",
+            "--title",
+            "T",
+            "--description",
+            " ",
+            "--price",
+            "5",
         ],
         "description",
     ),
     (
         "offer-ends-before-start",
         [
-            "offer", "publish", "--data", "{data}", *PUBLISH, "--price", "5",
-            "--valid-from", "2030-12-31", "--valid-until", "2030-12-01",
+            "offer",
+            "publish",
+            "--data",
+            "{data}",
+            *PUBLISH,
+            "--price",
+            "5",
+            "--valid-from",
+            "2030-12-31",
+            "--valid-until",
+            "2030-12-01",
         ],
         "start",
     ),
     (
         "offer-already-ended",
         [
-            "offer", "publish", "--data", "{data}", *PUBLISH, "--price", "5",
-            "--valid-until", "2020-01-01",
+            "offer",
+            "publish",
+            "--data",
+            "{data}",
+            *PUBLISH,
+            "--price",
+            "5",
+            "--valid-until",
+            "2020-01-01",
         ],
         "already passed",
     ),
@@ -282,16 +338,31 @@ REFUSALS: list[tuple[str, list[str], str]] = [
     (
         "offer-missing-file",
         [
-            "offer", "publish", "--data", "{data}", "--title", "T", "--file", "{files}/nope.md",
-            "--price", "5",
+            "offer",
+            "publish",
+            "--data",
+            "{data}",
+            "--title",
+            "T",
+            "--file",
+            "{files}/nope.md",
+            "--price",
+            "5",
         ],
         "nope.md",
     ),
     (
         "offer-contact-js",
         [
-            "offer", "publish", "--data", "{data}", *PUBLISH, "--price", "5",
-            "--contact", "javascript:alert(1)",
+            "offer",
+            "publish",
+            "--data",
+            "{data}",
+            *PUBLISH,
+            "--price",
+            "5",
+            "--contact",
+            "javascript:alert(1)",
         ],
         "contact",
     ),
@@ -348,8 +419,16 @@ REFUSALS: list[tuple[str, list[str], str]] = [
     (
         "bulletin-as-unknown",
         [
-            "bulletin", "publish", "--data", "{data}", "--title", "T", "--file", "{files}/ok.md",
-            "--as", "nobody",
+            "bulletin",
+            "publish",
+            "--data",
+            "{data}",
+            "--title",
+            "T",
+            "--file",
+            "{files}/ok.md",
+            "--as",
+            "nobody",
         ],
         "nobody",
     ),
@@ -403,9 +482,24 @@ def data(tmp_path: Path) -> Path:
 def test_mediator_add_update_remove_list(capsys: pytest.CaptureFixture[str], data: Path) -> None:
     d = str(data)
     code, out, err = run(
-        capsys, "mediator", "add", "--data", d, "ama", "--display-name", "Ama Mensah",
-        "--skill", "WordPress", "--skill", "Linux", "--area", "Lomé",
-        "--contact", "mailto:ama@example.org", "--avatar", "https://example.org/ama.png",
+        capsys,
+        "mediator",
+        "add",
+        "--data",
+        d,
+        "ama",
+        "--display-name",
+        "Ama Mensah",
+        "--skill",
+        "WordPress",
+        "--skill",
+        "Linux",
+        "--area",
+        "Lomé",
+        "--contact",
+        "mailto:ama@example.org",
+        "--avatar",
+        "https://example.org/ama.png",
     )
     assert code == 0, err
     assert f"{BASE}/users/ama" in out
@@ -445,10 +539,31 @@ def test_offer_publish_update_withdraw_list(
     text = tmp_path / "offre.md"
     text.write_text("Nous **hébergeons** vos sites.\n\n- sauvegardes\n- support\n", "utf-8")
     code, out, err = run(
-        capsys, "offer", "publish", "--data", d, "--title", "Hébergement associatif",
-        "--file", str(text), "--category", "hosting", "--price", "25 EUR", "--sel-hours", "1.5",
-        "--area", "Lomé", "--contact", "https://example.org/contact",
-        "--valid-from", "2020-01-01", "--valid-until", "2099-12-31", "--as", "kossi",
+        capsys,
+        "offer",
+        "publish",
+        "--data",
+        d,
+        "--title",
+        "Hébergement associatif",
+        "--file",
+        str(text),
+        "--category",
+        "hosting",
+        "--price",
+        "25 EUR",
+        "--sel-hours",
+        "1.5",
+        "--area",
+        "Lomé",
+        "--contact",
+        "https://example.org/contact",
+        "--valid-from",
+        "2020-01-01",
+        "--valid-until",
+        "2099-12-31",
+        "--as",
+        "kossi",
     )
     assert code == 0, err
     url = out.strip()
@@ -463,14 +578,26 @@ def test_offer_publish_update_withdraw_list(
     assert stored == [
         ("Hébergement associatif", "hosting", "25.00", "EUR", 90, "Lomé", "published", "kossi")
     ]
-    assert "<strong>hébergeons</strong>" in rows(
-        data, "SELECT content FROM offers WHERE uri = ?", url
-    )[0][0]
+    assert (
+        "<strong>hébergeons</strong>"
+        in rows(data, "SELECT content FROM offers WHERE uri = ?", url)[0][0]
+    )
 
     # The section's own offer, priced in SEL hours only.
     code, out, err = run(
-        capsys, "offer", "publish", "--data", d, "--title", "Aide informatique",
-        "--description", "Une heure d'aide", "--category", "help", "--sel-hours", "1",
+        capsys,
+        "offer",
+        "publish",
+        "--data",
+        d,
+        "--title",
+        "Aide informatique",
+        "--description",
+        "Une heure d'aide",
+        "--category",
+        "help",
+        "--sel-hours",
+        "1",
     )
     assert code == 0, err
     help_url = out.strip()
@@ -482,8 +609,16 @@ def test_offer_publish_update_withdraw_list(
     assert "Hébergement associatif" in out and "Aide informatique" in out
 
     code, out, err = run(
-        capsys, "offer", "update", "--data", d, url, "--title", "Hébergement (nouveau tarif)",
-        "--price", "20 EUR",
+        capsys,
+        "offer",
+        "update",
+        "--data",
+        d,
+        url,
+        "--title",
+        "Hébergement (nouveau tarif)",
+        "--price",
+        "20 EUR",
     )
     assert code == 0, err
     assert out.strip() == url
@@ -505,7 +640,10 @@ def test_offer_publish_update_withdraw_list(
 
     # Each change queued an activity: Create, Create, Update, Delete.
     assert rows(data, "SELECT type FROM activities ORDER BY id") == [
-        ("Create",), ("Create",), ("Update",), ("Delete",)
+        ("Create",),
+        ("Create",),
+        ("Update",),
+        ("Delete",),
     ]
 
 
@@ -518,8 +656,15 @@ def test_bulletin_publish_update_delete_list(
         "La section a accueilli trois associations.\n\n## Agenda\n\n- Atelier le 12\n", "utf-8"
     )
     code, out, err = run(
-        capsys, "bulletin", "publish", "--data", d, "--title", "Bulletin de novembre",
-        "--file", str(text),
+        capsys,
+        "bulletin",
+        "publish",
+        "--data",
+        d,
+        "--title",
+        "Bulletin de novembre",
+        "--file",
+        str(text),
     )
     assert code == 0, err
     url = out.strip()
@@ -533,8 +678,16 @@ def test_bulletin_publish_update_delete_list(
     assert "Bulletin de novembre" in line
 
     code, out, err = run(
-        capsys, "bulletin", "update", "--data", d, url, "--title", "Bulletin de novembre 2026",
-        "--summary", "Trois nouvelles associations, un atelier.",
+        capsys,
+        "bulletin",
+        "update",
+        "--data",
+        d,
+        url,
+        "--title",
+        "Bulletin de novembre 2026",
+        "--summary",
+        "Trois nouvelles associations, un atelier.",
     )
     assert code == 0, err
     assert out.strip() == url
@@ -551,7 +704,9 @@ def test_bulletin_publish_update_delete_list(
     assert code == 0
     assert url not in out
     assert rows(data, "SELECT type FROM activities ORDER BY id") == [
-        ("Create",), ("Update",), ("Delete",)
+        ("Create",),
+        ("Update",),
+        ("Delete",),
     ]
 
 

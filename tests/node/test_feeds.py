@@ -155,19 +155,37 @@ async def publish_offers(rn: RunningNode) -> list[Offer]:
         long_text = "Un hébergement complet. " * 40
         offers = [
             await publish_offer(
-                session, urls, lome,
-                OfferDraft(title="Hébergement associatif", description=long_text,
-                           category="hosting", price="25 EUR"),
+                session,
+                urls,
+                lome,
+                OfferDraft(
+                    title="Hébergement associatif",
+                    description=long_text,
+                    category="hosting",
+                    price="25 EUR",
+                ),
             ),
             await publish_offer(
-                session, urls, kofi,
-                OfferDraft(title="Formation <WordPress> & co", description="Deux *samedis*.",
-                           category="training", sel_hours="3"),
+                session,
+                urls,
+                kofi,
+                OfferDraft(
+                    title="Formation <WordPress> & co",
+                    description="Deux *samedis*.",
+                    category="training",
+                    sel_hours="3",
+                ),
             ),
             await publish_offer(
-                session, urls, lome,
-                OfferDraft(title="Offre retirée", description="Plus d'actualité.",
-                           category="other", price="5"),
+                session,
+                urls,
+                lome,
+                OfferDraft(
+                    title="Offre retirée",
+                    description="Plus d'actualité.",
+                    category="other",
+                    price="5",
+                ),
             ),
         ]
         await end_offer(session, urls, offers[2])
@@ -214,11 +232,18 @@ async def test_bulletins_feed_keeps_script_out(
         lome = await get_local_actor(session, "lome")
         assert lome is not None
         january = await publish_bulletin(
-            session, urls, lome, "Bulletin de janvier",
+            session,
+            urls,
+            lome,
+            "Bulletin de janvier",
             "Bonjour <script>alert('x')</script> à tous.\n\nSuite <b>gras</b>.",
         )
         february = await publish_bulletin(
-            session, urls, lome, "Bulletin de février", "## Agenda\n\nRéunion le 12.",
+            session,
+            urls,
+            lome,
+            "Bulletin de février",
+            "## Agenda\n\nRéunion le 12.",
             summary="Le mois en bref.",
         )
         deleted: Bulletin = await publish_bulletin(session, urls, lome, "Supprimé", "Rien.")

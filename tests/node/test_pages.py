@@ -321,30 +321,53 @@ async def test_peer_offers_are_listed_and_escaped(
     async with rn.node.sessions() as session, session.begin():
         session.add(
             RemoteActor(
-                uri=peer_actor, type="Organization", preferred_username="marseille",
-                name="Section de <b>Marseille</b>", inbox=peer_actor + "/inbox",
+                uri=peer_actor,
+                type="Organization",
+                preferred_username="marseille",
+                name="Section de <b>Marseille</b>",
+                inbox=peer_actor + "/inbox",
             )
         )
         session.add(
             RemoteObject(
-                uri="https://marseille.example/offers/1", actor_uri=peer_actor, type="Proposal",
-                kind="offer", name='Cours <script>alert("x")</script> de Python',
-                summary="", content="<p>Initiation au code, le <strong>samedi</strong>.</p>",
-                url="https://marseille.example/offres/1", published=utcnow(), body="{}",
+                uri="https://marseille.example/offers/1",
+                actor_uri=peer_actor,
+                type="Proposal",
+                kind="offer",
+                name='Cours <script>alert("x")</script> de Python',
+                summary="",
+                content="<p>Initiation au code, le <strong>samedi</strong>.</p>",
+                url="https://marseille.example/offres/1",
+                published=utcnow(),
+                body="{}",
             )
         )
         session.add(
             RemoteObject(
-                uri="https://marseille.example/offers/2", actor_uri=peer_actor, type="Proposal",
-                kind="offer", name="Lien piégé", summary="<img src=x onerror=alert(1)>",
-                content="", url="javascript:alert(1)", published=utcnow(), body="{}",
+                uri="https://marseille.example/offers/2",
+                actor_uri=peer_actor,
+                type="Proposal",
+                kind="offer",
+                name="Lien piégé",
+                summary="<img src=x onerror=alert(1)>",
+                content="",
+                url="javascript:alert(1)",
+                published=utcnow(),
+                body="{}",
             )
         )
         session.add(
             RemoteObject(
-                uri="https://marseille.example/bulletins/9", actor_uri=peer_actor,
-                type="Article", kind="bulletin", name="Bulletin de Marseille", summary="Résumé",
-                content="", url=None, published=utcnow(), body="{}",
+                uri="https://marseille.example/bulletins/9",
+                actor_uri=peer_actor,
+                type="Article",
+                kind="bulletin",
+                name="Bulletin de Marseille",
+                summary="Résumé",
+                content="",
+                url=None,
+                published=utcnow(),
+                body="{}",
             )
         )
 
