@@ -416,10 +416,24 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-async def process_item(session: AsyncSession, urls: Urls, item: InboxItem) -> str:
-    """Apply one stored activity; returns a line for the log. Raises on a bug only."""
+async def process_item(
+    session: AsyncSession,
+    urls: Urls,
+    item: InboxItem,
+    actors: dict[str, RemoteActor | None] | None = None,
+) -> str:
+    """Apply one stored activity; returns a line for the log. Raises on a bug only.
+
+    ``actors`` caches signers across a batch processed in one session (most
+    batches hold several activities from the same few servers).
+    """
     activity = json.loads(item.body)
-    signer = await get_remote_actor(session, item.actor_uri)
+    if actors is not None and item.actor_uri in actors:
+        signer = actors[item.actor_uri]
+    else:
+        signer = await get_remote_actor(session, item.actor_uri)
+        if actors is not None:
+            actors[item.actor_uri] = signer
     if signer is None:
         return "ignored: signer unknown (deleted?)"
     verb = activity.get("type")

@@ -132,6 +132,8 @@ async def enqueue(
     )
     session.add(row)
     await session.flush()
+    # Lets a worker know this transaction queued something to send.
+    session.info["queued_deliveries"] = True
     targets = dedupe_inboxes(inboxes)
     if targets:
         # One multi-row INSERT: a post to 1,000 servers is one statement, not 1,000.

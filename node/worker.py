@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from federation.delivery import Outcome, Verdict, classify, next_attempt
 from federation.http import Signer
 from federation.vocab import strip_fragment
-from models.actors import get_node_actor
+from models.actors import RemoteActor, get_node_actor
 from models.base import utcnow
 from models.inbox import InboxItem, InboxState, claim_pending, process_item
 from models.interchange import reask_overdue
@@ -182,18 +182,23 @@ class InboxWorker:
         """
         async with self.node.write() as session:
             items = await claim_pending(session, self.batch)
+            actors: dict[str, RemoteActor | None] = {}
             for item in items:
-                await self._process(session, item)
-        if items:
-            # A Follow queues an Accept: send it now rather than at the next poll.
+                await self._process(session, item, actors)
+            queued = session.info.pop("queued_deliveries", False)
+        if queued:
+            # A Follow queued an Accept (an Offer its answer): send it now, not at the next poll.
             self.node.wake_delivery.set()
         return len(items)
 
-    async def _process(self, session: AsyncSession, item: InboxItem) -> None:
+    async def _process(
+        self, session: AsyncSession, item: InboxItem, actors: dict[str, RemoteActor | None]
+    ) -> None:
         try:
             async with session.begin_nested():
-                result = await process_item(session, self.node.urls, item)
+                result = await process_item(session, self.node.urls, item, actors)
         except Exception as exc:
+            actors.clear()  # the savepoint's rollback expired what it had loaded
             inbox_log.exception("failed to process inbox item %s", item.activity_uri)
             item.state = InboxState.FAILED
             item.error = f"{type(exc).__name__}: {exc}"[:1000]
