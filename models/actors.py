@@ -79,6 +79,10 @@ class RemoteActor(Base):
         return f"{self.preferred_username}@{host}" if self.preferred_username else self.uri
 
 
+class NoNodeActor(LookupError):
+    """The database has no node actor: not a data directory made by 'coopnet init'."""
+
+
 class ActorDocumentError(ValueError):
     """A remote actor document we cannot use; the message says why."""
 
@@ -119,7 +123,7 @@ async def get_node_actor(session: AsyncSession) -> LocalActor:
         await session.execute(select(LocalActor).where(LocalActor.is_node.is_(True)))
     ).scalar_one_or_none()
     if actor is None:
-        raise LookupError("this data directory has no node actor: was 'coopnet init' run?")
+        raise NoNodeActor("this data directory has no node actor: was 'coopnet init' run?")
     return actor
 
 

@@ -296,13 +296,15 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from models.actors import NoNodeActor
     from node.actions import ActionError
+    from node.context import NodeError
 
     try:
         with contextlib.suppress(KeyboardInterrupt):
             return asyncio.run(COMMANDS[args.command](args))
         return 130
-    except (CliError, ConfigError, ActionError, LookupError) as exc:
+    except (CliError, ConfigError, ActionError, NodeError, NoNodeActor) as exc:
         print(f"coopnet {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_FAIL
 
