@@ -29,6 +29,7 @@ from node.actions import init_node, post_note
 from node.config import DB_NAME, Config, load_config
 from node.context import Node
 from tests.conftest import bound_socket
+from tests.procs import coopnet, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -95,32 +96,6 @@ async def remote() -> AsyncIterator[Remote]:
 # --------------------------------------------------------------------------------------------
 # Driving the node as an operator does
 # --------------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def coopnet(*args: str, within: float = 60.0) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "node",
-        *args,
-        cwd=ROOT,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(), within)
-    except TimeoutError:
-        proc.kill()
-        await proc.wait()
-        raise
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
 
 
 class Server:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-import socket
 import sqlite3
 import sys
 import uuid
@@ -45,6 +44,7 @@ from node.actions import follow, list_following
 from node.config import DB_NAME
 from tests.conftest import MakeNode, RunningNode
 from tests.peers.mastodon import MastodonLikePeer, ReceivedActivity
+from tests.procs import coopnet, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 AS = "https://www.w3.org/ns/activitystreams"
@@ -53,33 +53,6 @@ LONG_AGO = "2000-01-01 00:00:00.000000"
 # ============================================================================================
 # Part 1: kill -9 of either node in the middle of an exchange (subprocesses)
 # ============================================================================================
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def coopnet(*args: str, within: float = 60.0) -> tuple[int, str, str]:
-    """``coopnet ARGS`` as a subprocess: (exit code, stdout, stderr)."""
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "node",
-        *args,
-        cwd=ROOT,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(), within)
-    except TimeoutError:
-        proc.kill()
-        await proc.wait()
-        raise
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
 
 
 async def ok(*args: str) -> str:
