@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, func, select
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -205,11 +205,6 @@ async def open_clearing(
     return row
 
 
-@dataclass
-class Warnings:
-    lines: list[str] = field(default_factory=list)
-
-
 def room_to_pay(account: Account) -> int:
     """How much the account can still pay out, holds included."""
     return account.balance - account.held - account.lower_limit
@@ -375,9 +370,3 @@ async def verify_ledger(session: AsyncSession) -> LedgerReport:
     if total != 0:
         report.problems.append(f"the accounts add up to {total}, not zero")
     return report
-
-
-async def total_balance(session: AsyncSession) -> int:
-    return int(
-        (await session.execute(select(func.coalesce(func.sum(Account.balance), 0)))).scalar_one()
-    )

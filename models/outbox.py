@@ -222,16 +222,6 @@ async def claim_due(
     return taken
 
 
-async def next_due_time(session: AsyncSession) -> datetime | None:
-    return (
-        await session.execute(
-            select(func.min(Delivery.next_attempt_at)).where(
-                Delivery.state == DeliveryState.PENDING
-            )
-        )
-    ).scalar_one_or_none()
-
-
 async def delivery_counts(session: AsyncSession) -> dict[str, int]:
     rows = await session.execute(select(Delivery.state, func.count()).group_by(Delivery.state))
     return {state: n for state, n in rows.tuples()}

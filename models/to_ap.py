@@ -126,15 +126,3 @@ def follow_activity(urls: Urls, actor: LocalActor, target: str, ident: str) -> d
         "object": target,
         "to": [target],
     }
-
-
-def undo_activity(
-    urls: Urls, actor: LocalActor, inner: dict[str, Any], ident: str
-) -> dict[str, Any]:
-    return {
-        "@context": CONTEXT,
-        "id": ident,
-        "type": "Undo",
-        "actor": urls.actor(actor.username),
-        "object": {k: v for k, v in inner.items() if k != "@context"},
-    }
