@@ -7,8 +7,10 @@ the deliveries it causes) or nothing.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,45 +51,84 @@ class ActionError(Exception):
     """A user-facing failure: the message says what went wrong and what to do."""
 
 
-def _prepare_data_dir(data_dir: Path) -> None:
+#: Suffix of the database while ``init`` builds it: only a file of that name
+#: is ever removed, so init never deletes a node's database.
+BUILDING = ".init-tmp"
+
+
+def _prepare_data_dir(data_dir: Path) -> Path:
+    """A private data directory with no node in it; the path to build the database at."""
     if (data_dir / CONFIG_NAME).exists():
         raise ActionError(
             f"{data_dir} is already initialised ({CONFIG_NAME} exists); nothing changed"
         )
+    database = data_dir / DB_NAME
+    if any((data_dir / (DB_NAME + s)).exists() for s in ("", "-wal", "-shm")):
+        raise ActionError(
+            f"{data_dir} holds a database ({DB_NAME}) but no {CONFIG_NAME}. If you are "
+            f"restoring a backup, put its {CONFIG_NAME} back beside the database; to start a "
+            f"new node instead, move {database} away first. Nothing was changed."
+        )
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        # Leftovers of an init that died before writing the config.
-        for suffix in ("", "-wal", "-shm"):
-            (data_dir / (DB_NAME + suffix)).unlink(missing_ok=True)
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        data_dir.chmod(0o700)
+        building = data_dir / (DB_NAME + BUILDING)
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            # Leftovers of an init that died before it finished.
+            (data_dir / (DB_NAME + BUILDING + suffix)).unlink(missing_ok=True)
+        # Created private before SQLite opens it; SQLite gives its -wal and
+        # -shm files the database's own permissions.
+        os.close(os.open(building, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     except OSError as exc:
         raise ActionError(f"cannot create {data_dir}: {exc.strerror or exc}") from exc
+    return building
 
 
 async def init_node(
-    data_dir: Path, url: str, name: str, role: str, title: str | None = None
+    data_dir: Path,
+    url: str,
+    name: str,
+    role: str,
+    title: str | None = None,
+    seat: str | None = None,
 ) -> Config:
     """Create a data directory: database at head, node actor with its key, then the config.
 
-    The config is written last: it is what marks a directory as initialised,
-    so an init that fails half-way can simply be run again.
+    The database is built under a temporary name and renamed when complete;
+    the config is written last, as it is what marks a directory as
+    initialised. An init that fails half-way can simply be run again, and an
+    existing database is never touched. ``seat`` is the network's seat actor
+    URL, the trust anchor of a section (already resolved).
     """
     config = Config.new(data_dir, url, name, role, title)
-    _prepare_data_dir(data_dir)
-    await migrate.upgrade_async(config.database_url)
-    engine = make_engine(config.database_url)
+    if seat:
+        config.network_seat = seat
+    building = _prepare_data_dir(data_dir)
+    building_url = f"sqlite+aiosqlite:///{building}"
     try:
-        async with make_sessionmaker(engine)() as session, session.begin():
-            await create_local_actor(
-                session,
-                name,
-                type_="Organization",
-                name=config.title,
-                summary=f"{config.title} : {'siège' if role == 'seat' else 'section'} "
-                "du réseau coopnet.",
-                is_node=True,
-            )
-    finally:
-        await engine.dispose()
+        await migrate.upgrade_async(building_url)
+        engine = make_engine(building_url)
+        try:
+            async with make_sessionmaker(engine)() as session, session.begin():
+                await create_local_actor(
+                    session,
+                    name,
+                    type_="Organization",
+                    name=config.title,
+                    summary=f"{config.title} : {'siège' if role == 'seat' else 'section'} "
+                    "du réseau coopnet.",
+                    is_node=True,
+                )
+        finally:
+            await engine.dispose()
+        for suffix in ("-wal", "-shm", ""):
+            part = data_dir / (DB_NAME + BUILDING + suffix)
+            if part.exists():
+                part.rename(data_dir / (DB_NAME + suffix))
+    except BaseException:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            (data_dir / (DB_NAME + BUILDING + suffix)).unlink(missing_ok=True)
+        raise
     config.save()
     return config
 
@@ -202,6 +243,27 @@ def key_resolver(node: Node) -> KeyResolver:
             node.key_refreshed[key_id] = now
             if len(node.key_refreshed) > 10_000:
                 node.key_refreshed.clear()
+        return await shared_fetch(key_id)
+
+    async def shared_fetch(key_id: str) -> KeyInfo | None:
+        """One fetch per keyId at a time: a burst signed with a new key waits on
+        the same fetch instead of opening one connection per request."""
+        running = node.key_fetches.get(key_id)
+        if running is None:
+            running = asyncio.ensure_future(fetch_and_store(key_id))
+            node.key_fetches[key_id] = running
+
+            def done(future: asyncio.Future[KeyInfo | None]) -> None:
+                node.key_fetches.pop(key_id, None)
+                if not future.cancelled():
+                    future.exception()  # retrieved here even if every waiter left
+
+            running.add_done_callback(done)
+        # Shielded: one sender hanging up does not cancel the fetch for the others.
+        result: KeyInfo | None = await asyncio.shield(running)
+        return result
+
+    async def fetch_and_store(key_id: str) -> KeyInfo | None:
         try:
             info, doc = await fetch_key(node.client, key_id)
         except KeyGone:

@@ -25,13 +25,39 @@ from models import migrate
 from models.actors import LocalActor, get_node_actor
 from models.base import make_engine, make_sessionmaker
 from models.urls import Urls
-from node.config import Config
+from node.config import CONFIG_NAME, Config
 
 log = logging.getLogger("coopnet.node")
+
+#: Connections for fetches (keys, WebFinger, documents), in all and per remote host.
+FETCH_CONNECTIONS = 64
+FETCH_CONNECTIONS_PER_HOST = 4
 
 
 class NodeError(LookupError):
     """The data directory cannot be used as it is; the message says what to do."""
+
+
+def keep_private(db_file: Path) -> None:
+    """The data directory 0700 and the database (which holds every private key) 0600.
+
+    ``init`` creates them so whatever the umask; this repairs a directory
+    made by an older version or loosened by hand, and says so in the log.
+    """
+    wanted = [(db_file.parent, 0o700)] + [
+        (db_file.with_name(db_file.name + suffix), 0o600) for suffix in ("", "-wal", "-shm")
+    ]
+    wanted.append((db_file.parent / CONFIG_NAME, 0o600))
+    for path, mode in wanted:
+        try:
+            current = path.stat().st_mode & 0o777
+            if current & 0o077:
+                path.chmod(mode)
+                log.warning("%s was readable by others (%o); now %o", path, current, mode)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            log.warning("cannot make %s private: %s", path, exc.strerror or exc)
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -48,6 +74,7 @@ class Node:
     node_username: str
     signer: Signer
     http: aiohttp.ClientSession
+    delivery_http: aiohttp.ClientSession
     client: ApClient
     #: Set when something was queued in this process, so the worker need not wait a poll.
     wake_delivery: asyncio.Event = field(default_factory=asyncio.Event)
@@ -56,6 +83,8 @@ class Node:
     key_refreshed: dict[str, float] = field(default_factory=dict)
     #: Verified keys by keyId, so a busy inbox does not read the database per request.
     key_cache: dict[str, Any] = field(default_factory=dict)
+    #: Key fetches in flight by keyId: a burst signed with one new key fetches it once.
+    key_fetches: dict[str, asyncio.Future[Any]] = field(default_factory=dict)
     write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     inbox_writer: Any = None
 
@@ -81,6 +110,8 @@ class Node:
                 f"the database {db_file} is missing; restore it from a backup "
                 "(the node's keys and followers are in it), or init a new data directory"
             )
+        if db_file is not None:
+            keep_private(db_file)
         engine = make_engine(config.database_url)
         sessions = make_sessionmaker(engine)
         try:
@@ -96,19 +127,34 @@ class Node:
             raise
         urls = Urls(config.url)
         signer = Signer(urls.key_id(actor.username), actor.private_key_pem)
+        agent = f"coopnet/0.1 (+{config.url}/)"
+        # Two pools: fetches (keys, WebFinger, documents) answer someone who
+        # is waiting and must not queue behind deliveries, nor the other way
+        # round. A remote host gets a few fetch connections at a time, so a
+        # slow one cannot take them all.
         http = make_session(
             allow_private=config.allow_private_addresses,
             timeout=config.http_timeout_seconds,
+            limit=FETCH_CONNECTIONS,
+            limit_per_host=FETCH_CONNECTIONS_PER_HOST,
+            user_agent=agent,
+        )
+        delivery_http = make_session(
+            allow_private=config.allow_private_addresses,
+            timeout=config.http_timeout_seconds,
             limit=max(config.delivery_concurrency, 8),
-            user_agent=f"coopnet/0.1 (+{config.url}/)",
+            user_agent=agent,
         )
         client = ApClient(
             http,
             signer=signer,
             allow_private=config.allow_private_addresses,
             allow_http=config.allows_http,
+            delivery_session=delivery_http,
         )
-        return cls(config, urls, engine, sessions, actor.username, signer, http, client)
+        return cls(
+            config, urls, engine, sessions, actor.username, signer, http, delivery_http, client
+        )
 
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
@@ -123,6 +169,7 @@ class Node:
 
     async def close(self) -> None:
         await self.http.close()
+        await self.delivery_http.close()
         await self.engine.dispose()
 
     async def __aenter__(self) -> Node:
