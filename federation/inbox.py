@@ -8,7 +8,6 @@ the activity's ``actor``; otherwise anyone with a key could speak for anyone.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,7 +16,7 @@ from typing import Any
 from federation.http import ApClient, FetchError
 from federation.keys import load_public_key
 from federation.signatures import SignatureError, parse_request_signature, verify_signature
-from federation.vocab import as_list, get_id, strip_fragment
+from federation.vocab import JsonError, as_list, get_id, parse_json, same_origin, strip_fragment
 
 
 class InboxError(Exception):
@@ -44,20 +43,30 @@ KeyResolver = Callable[[str, bool], Awaitable[KeyInfo | None]]
 
 
 def parse_activity(body: bytes) -> dict[str, Any]:
+    """The activity in an inbox body, refused (400) unless it can be acted on.
+
+    Its ``id``, when present, must be on its actor's server: duplicates are
+    detected by id, so an id on someone else's server would let one actor
+    pre-claim another's (Mastodon's predictable ``…#delete``) and turn the
+    real activity into a silent duplicate.
+    """
     try:
-        doc = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InboxError(400, f"body is not valid JSON: {exc}") from exc
+        doc = parse_json(body)
+    except JsonError as exc:
+        raise InboxError(400, f"body is not acceptable JSON: {exc}") from exc
     if not isinstance(doc, dict):
         raise InboxError(400, "body is JSON but not an object")
     kind = doc.get("type")
     if not isinstance(kind, str) or not kind:
         raise InboxError(400, "activity has no type (or a type that is not a single string)")
-    if not get_id(doc.get("actor")):
-        raise InboxError(400, "activity has no actor")
+    actor = get_id(doc.get("actor"))
+    if not actor or not actor.startswith(("https://", "http://")):
+        raise InboxError(400, "activity has no actor (an http(s) URL)")
     ident = doc.get("id")
     if ident is not None and not isinstance(ident, str):
         raise InboxError(400, "activity id is not a string")
+    if isinstance(ident, str) and not same_origin(ident, actor):
+        raise InboxError(400, f"activity id {ident} is not on its actor's server ({actor})")
     return doc
 
 
@@ -69,12 +78,25 @@ async def verify_request(
     resolve_key: KeyResolver,
     now: datetime,
     window_seconds: int,
+    *,
+    actor: str | None = None,
 ) -> KeyInfo:
-    """Check the HTTP signature; raise InboxError(401, reason) on any failure."""
+    """Check the HTTP signature; raise InboxError(401, reason) on any failure.
+
+    Everything that costs the sender nothing to get wrong is checked before
+    the key is fetched: the Date window, the digest, the signed headers and,
+    for an activity, that the key lives on its ``actor``'s server (the key's
+    owner must be that actor anyway), so a forged request cannot make us
+    fetch from a server of its choosing.
+    """
     try:
         parsed = parse_request_signature(method, target_uri, headers, body, now, window_seconds)
     except SignatureError as exc:
         raise InboxError(401, f"signature: {exc}") from exc
+    if actor is not None and not same_origin(parsed.key_id, actor):
+        raise InboxError(
+            401, f"signature: key {parsed.key_id} is not on the server of the actor {actor}"
+        )
     key = await resolve_key(parsed.key_id, False)
     if key is None:
         raise InboxError(401, f"signature: key {parsed.key_id} could not be obtained")

@@ -149,6 +149,23 @@ def _authority(parts: SplitResult) -> str:
     return host
 
 
+def _check_host(value: str, parts: SplitResult) -> None:
+    """A signed ``host`` must be this server's own authority.
+
+    Otherwise a request signed for another server's inbox (most are at
+    ``/inbox``) could be replayed here within the window; RFC 9421's
+    ``@authority`` is bound the same way, by construction.
+    """
+    try:
+        claimed = urlsplit(f"{parts.scheme}://{value.strip()}")
+        ours = _authority(parts).lower()
+        theirs = _authority(claimed).lower() if claimed.hostname else None
+    except ValueError as exc:
+        raise SignatureError("invalid host header") from exc
+    if theirs != ours:
+        raise SignatureError(f"signed for host {value.strip()!r}, but this server is {ours!r}")
+
+
 def _path(parts: SplitResult) -> str:
     return parts.path or "/"
 
@@ -717,9 +734,12 @@ def _parse_cavage(
     verb = method.upper()
     if "date" not in covered and "(created)" not in covered:
         raise SignatureError("date or (created) must be signed")
-    if "(request-target)" not in covered and "digest" not in covered:
+    # Mastodon accepts a POST covering digest without (request-target); we do
+    # not: the path and host bind a signature to this server's inbox, so it
+    # cannot be replayed against another one (every major server signs both).
+    if "(request-target)" not in covered and (verb != "GET" or "digest" not in covered):
         raise SignatureError("(request-target) must be signed")
-    if verb == "GET" and "host" not in covered:
+    if "host" not in covered:
         raise SignatureError("host must be signed")
     if (verb == "POST" or bool(body)) and "digest" not in covered:
         raise SignatureError("digest must be signed")
@@ -750,6 +770,8 @@ def _parse_cavage(
             if header_value is None:
                 raise SignatureError(f"missing covered header: {name}")
             line_value = header_values[name] = header_value
+            if name == "host":
+                _check_host(header_value, parts)
         lines.append(f"{name}: {line_value}")
         legacy_lines.append(f"{name}: {legacy if legacy is not None else line_value}")
 
@@ -911,6 +933,8 @@ def _parse_rfc9421(
             if header_value is None:
                 raise SignatureError(f"missing covered header: {name}")
             value = header_values[name] = header_value
+            if name == "host":
+                _check_host(header_value, parts)
         if "\n" in value or "\r" in value:
             raise SignatureError(f"invalid value for {name}")
         lines.append(f'"{name}": {value}')

@@ -9,6 +9,7 @@ We never fetch an ``@context`` at run time: the contexts we emit are fixed.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -141,3 +142,66 @@ def strip_fragment(url: str) -> str:
 def is_public(activity_or_object: dict[str, Any]) -> bool:
     audience = as_list(activity_or_object.get("to")) + as_list(activity_or_object.get("cc"))
     return any(get_id(a) in PUBLIC_ALIASES for a in audience)
+
+
+#: No ActivityPub document nests anywhere near this deep; anything deeper is
+#: refused before code that walks it recursively can overflow the stack.
+MAX_JSON_DEPTH = 64
+
+
+class JsonError(ValueError):
+    """Remote bytes that are not a JSON document we accept; the message says why."""
+
+
+def _depth(value: Any) -> int:
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            deepest = max(deepest, level)
+            stack.extend((v, level + 1) for v in item.values())
+        elif isinstance(item, list):
+            deepest = max(deepest, level)
+            stack.extend((v, level + 1) for v in item)
+    return deepest
+
+
+def parse_json(data: bytes | str) -> Any:
+    """JSON from a remote party, refused (JsonError) if malformed or nested too deep.
+
+    Counting brackets is a cheap upper bound on the depth, so the walk of
+    the parsed value only happens for documents with many of them.
+    """
+    try:
+        value = json.loads(data)
+    except RecursionError:
+        raise JsonError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
+        raise JsonError(f"not valid JSON: {exc}") from None
+    brackets = (
+        data.count(b"[") + data.count(b"{")
+        if isinstance(data, bytes)
+        else (data.count("[") + data.count("{"))
+    )
+    if brackets > MAX_JSON_DEPTH and _depth(value) > MAX_JSON_DEPTH:
+        raise JsonError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    return value
+
+
+def attributed_to_signer(obj: dict[str, Any], actor: str) -> bool:
+    """True if ``attributedTo`` is absent or names ``actor``, and names nobody
+    on another server.
+
+    The value may be a string, an object or a list of either; every entry
+    counts (reading only a string let a list name anyone). A list may name
+    others of the signer's own server: PeerTube attributes a video to an
+    account and its channel, and a server speaks for its own origin anyway.
+    """
+    value = obj.get("attributedTo")
+    if value is None:
+        return True
+    ids = [get_id(entry) for entry in as_list(value)]
+    if not ids or any(i is None for i in ids) or actor not in ids:
+        return False
+    return all(same_origin(i, actor) for i in ids if i is not None)

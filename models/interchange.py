@@ -62,6 +62,8 @@ UNIT = "minute"
 DEFAULT_EXPIRY = timedelta(hours=24)
 #: How often S1 asks again about a held exchange whose expiry has passed.
 REASK_EVERY = timedelta(minutes=10)
+#: A peer's sequence number is stored in a 64-bit signed integer column.
+MAX_SEQUENCE = 2**63 - 1
 SEL_CONTEXT: list[Any] = [
     AS_CONTEXT,
     {
@@ -503,8 +505,15 @@ async def handle_accept(
     ex.move_to(State.SETTLED)
     ex.decided_at = utcnow()
     seq = activity["result"].get("sequence") if isinstance(activity.get("result"), dict) else None
-    ex.peer_seq = seq if isinstance(seq, int) and not isinstance(seq, bool) else None
-    return f"settled {ex.uri}"
+    if isinstance(seq, int) and not isinstance(seq, bool) and 0 < seq <= MAX_SEQUENCE:
+        ex.peer_seq = seq
+        return f"settled {ex.uri}"
+    # The peer committed, so we post (refusing would leave the two sides
+    # disagreeing for good); without a usable sequence, reconciliation will
+    # show this exchange as a difference to look into.
+    ex.peer_seq = None
+    log.warning("peer %s accepted %s with an unusable sequence %.40r", signer.uri, ex.uri, seq)
+    return f"settled {ex.uri} (the peer's sequence {str(seq)[:40]} is unusable and was dropped)"
 
 
 async def handle_reject(

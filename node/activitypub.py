@@ -7,6 +7,7 @@ and objects to unsigned requests: other servers need our keys to verify us.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -282,9 +283,18 @@ async def _receive(request: web.Request) -> web.StreamResponse:
     if request.content_length is not None and request.content_length > limit:
         return _refuse(request, 413, f"body over {limit} bytes")
     try:
-        body = await request.read()
+        async with asyncio.timeout(node.config.body_timeout_seconds):
+            body = await request.read()
     except web.HTTPRequestEntityTooLarge:
         return _refuse(request, 413, f"body over {limit} bytes")
+    except TimeoutError:
+        # A sender trickling its body must not hold a connection for long:
+        # answer and close, without reading (lingering on) the rest.
+        resp = _refuse(
+            request, 408, f"body not received within {node.config.body_timeout_seconds:g} s"
+        )
+        resp.force_close()
+        return resp
     try:
         activity = parse_activity(body)
         try:
@@ -296,6 +306,7 @@ async def _receive(request: web.Request) -> web.StreamResponse:
                 key_resolver(node),
                 datetime.now(UTC),
                 node.config.signature_window_seconds,
+                actor=get_id(activity.get("actor")),
             )
         except KeyGone:
             if activity.get("type") == "Delete" and get_id(activity.get("object")) == get_id(

@@ -14,7 +14,7 @@ from aiohttp import web
 from sqlalchemy import select
 
 from federation.http import FetchError
-from federation.inbox import InboxError, verify_request
+from federation.inbox import InboxError, KeyGone, verify_request
 from models import exchanges as ex_model
 from models import interchange
 from models.actors import get_node_actor
@@ -354,6 +354,8 @@ async def clearing_route(request: web.Request) -> web.Response:
         )
     except InboxError as exc:
         return error(401, exc.reason)
+    except KeyGone:
+        return error(401, "signature: the signing actor is gone")
     async with node.sessions() as session:
         if await clearing_account(session, key.owner) is None:
             return error(403, "only a SEL peer of this section may see its clearing")

@@ -205,8 +205,21 @@ async def case_forged_peer_actor(ctx: Ctx) -> tuple[int, Any]:
 
 
 async def case_forged_node_actor(ctx: Ctx) -> tuple[int, Any]:
-    # Signed by alice, speaking for the node itself.
-    activity = make_activity(ctx.peer, ctx.rn, type="Accept", actor=ctx.rn.actor_id)
+    # Signed by alice, speaking for the node itself (with an id on the node's server).
+    activity = make_activity(
+        ctx.peer,
+        ctx.rn,
+        type="Accept",
+        actor=ctx.rn.actor_id,
+        id=f"{ctx.rn.url}/activities/{uuid.uuid4()}",
+    )
+    return await send_activity(ctx, activity)
+
+
+async def case_id_on_another_server(ctx: Ctx) -> tuple[int, Any]:
+    # Alice's activity claiming an id on the node's server: it could pre-claim
+    # the node's own ids, so it is refused before anything is verified.
+    activity = make_activity(ctx.peer, ctx.rn, id=f"{ctx.rn.url}/activities/{uuid.uuid4()}")
     return await send_activity(ctx, activity)
 
 
@@ -255,6 +268,7 @@ CASES = [
         impersonated=lambda ctx: [ctx.rn.actor_id],
     ),
     Case("date-two-hours-old", case_date_two_hours_old, 401, ("date", "past", "expired")),
+    Case("id-on-another-server", case_id_on_another_server, 400, ("server",), True),
 ]
 
 
