@@ -141,3 +141,14 @@ def create_app(config: Config, *, run_workers: bool = True) -> web.Application:
 
     app.cleanup_ctx.append(lifecycle)
     return app
+
+
+def make_runner(app: web.Application, config: Config) -> web.AppRunner:
+    """The runner every way of serving a node uses (serve, demo, tests).
+
+    aiohttp closes a connection that has not sent a complete request within
+    ``keepalive_timeout`` of connecting or of its last response; that is our
+    header timeout, so slow senders cannot pile up connections (aiohttp's
+    default is an hour). The body timeout is the inbox route's own.
+    """
+    return web.AppRunner(app, access_log=None, keepalive_timeout=config.header_timeout_seconds)

@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from node.config import ConfigError, load_config
+from node.terminal import safe_streams, undecodable_argument
 
 EXIT_USAGE = 2
 EXIT_FAIL = 1
@@ -134,13 +136,13 @@ async def cmd_init(args: argparse.Namespace) -> int:
 async def cmd_serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
-    from node.app import create_app
+    from node.app import create_app, make_runner
 
     config = load_config(args.data)
     setup_logging(config.log_level)
     host = args.host or config.host
     port = args.port if args.port is not None else config.port
-    runner = web.AppRunner(create_app(config), access_log=None)
+    runner = make_runner(create_app(config), config)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     try:
@@ -294,8 +296,23 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = 
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    bad = undecodable_argument(args_list)
+    if bad is not None:
+        print(f"coopnet: error: {bad}: the value is not valid UTF-8", file=sys.stderr)
+        return EXIT_USAGE
     parser = build_parser()
-    args = parser.parse_args(argv)
+    # Whatever a command creates (database, exports) is for the node's user only.
+    umask = os.umask(0o077)
+    try:
+        with safe_streams():
+            args = parser.parse_args(args_list)
+            return _run(args)
+    finally:
+        os.umask(umask)
+
+
+def _run(args: argparse.Namespace) -> int:
     from models.actors import NoNodeActor
     from node.actions import ActionError
     from node.context import NodeError

@@ -8,6 +8,7 @@ every value and fails with the file, the key and what was expected.
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -83,6 +84,12 @@ class Config:
     allow_private_addresses: bool = False
     #: Reverse proxies whose X-Forwarded-* headers are believed.
     trusted_proxies: list[str] = field(default_factory=list)
+    #: A client must send its complete request headers within this many
+    #: seconds of connecting (or of its previous response): slow senders
+    #: cannot hold connections open.
+    header_timeout_seconds: float = 20.0
+    #: An inbox POST's body must arrive within this many seconds (408 after).
+    body_timeout_seconds: float = 30.0
     signature_window_seconds: int = 3600
     max_body_bytes: int = 1024 * 1024
     delivery_concurrency: int = 32
@@ -117,7 +124,7 @@ class Config:
         if role not in ROLES:
             raise ConfigError(f"--role must be one of {', '.join(ROLES)}, not {role!r}")
         loopback = is_loopback_url(url)
-        port = urlsplit(url).port or (8080 if loopback else 8080)
+        port = urlsplit(url).port or 8080
         return cls(
             data_dir=data_dir,
             url=url,
@@ -156,6 +163,10 @@ title = {q(self.title)}
 # Where 'coopnet serve' listens (put a TLS reverse proxy in front: deploy/).
 host = {q(self.host)}
 port = {self.port}
+# Seconds a client has to send its request headers, then its body; the
+# reverse proxy in front should be as strict (deploy/nginx.conf, Caddyfile).
+header_timeout_seconds = {self.header_timeout_seconds}
+body_timeout_seconds = {self.body_timeout_seconds}
 # Proxies whose X-Forwarded-For/-Proto headers are trusted, e.g. ["127.0.0.1"].
 trusted_proxies = {q(self.trusted_proxies)}
 log_level = {q(self.log_level)}
@@ -193,7 +204,9 @@ poll_seconds = {self.delivery_poll_seconds}
     def save(self) -> Path:
         path = self.data_dir / CONFIG_NAME
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(self.to_toml(), encoding="utf-8")
+        fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(self.to_toml())
         tmp.replace(path)
         return path
 
@@ -209,6 +222,8 @@ _SCHEMA: dict[str, dict[str, tuple[str, type | tuple[type, ...]]]] = {
         "host": ("host", str),
         "port": ("port", int),
         "trusted_proxies": ("trusted_proxies", list),
+        "header_timeout_seconds": ("header_timeout_seconds", (int, float)),
+        "body_timeout_seconds": ("body_timeout_seconds", (int, float)),
         "log_level": ("log_level", str),
     },
     "database": {"url": ("database_url", str)},
@@ -273,4 +288,7 @@ def load_config(data_dir: Path) -> Config:
     port = values.get("port", 8080)
     if not 0 <= port <= 65535:
         raise ConfigError(f"{path}: server.port {port} is not a TCP port")
+    for key in ("header_timeout_seconds", "body_timeout_seconds", "http_timeout_seconds"):
+        if key in values and not values[key] > 0:
+            raise ConfigError(f"{path}: {key} must be a number of seconds above 0")
     return Config(data_dir=data_dir, **values)

@@ -15,7 +15,7 @@ from pathlib import Path
 from aiohttp import web
 
 from node.actions import follow, init_node, list_following, post_note
-from node.app import create_app
+from node.app import create_app, make_runner
 from node.config import CONFIG_NAME, load_config
 from node.context import Node
 
@@ -42,7 +42,7 @@ async def run_demo(root: Path, base_port: int, *, check: bool = False) -> int:
     runners = []
     try:
         for config in configs:
-            runner = web.AppRunner(create_app(config), access_log=None)
+            runner = make_runner(create_app(config), config)
             await runner.setup()
             await web.TCPSite(runner, "127.0.0.1", config.port).start()
             runners.append(runner)

@@ -20,7 +20,7 @@ from aiohttp import web
 from sqlalchemy import func, select
 
 from node.actions import init_node
-from node.app import create_app
+from node.app import create_app, make_runner
 from node.config import Config
 from node.context import Node
 from node.web import NODE
@@ -87,7 +87,7 @@ async def make_node(tmp_path: Path) -> AsyncIterator[MakeNode]:
             setattr(config, key, value)
         config.delivery_poll_seconds = min(config.delivery_poll_seconds, 0.1)
         app = create_app(config, run_workers=run_workers)
-        runner = web.AppRunner(app, access_log=None)
+        runner = make_runner(app, config)
         await runner.setup()
         await web.SockSite(runner, sock).start()
         rn = RunningNode(config, app, runner)

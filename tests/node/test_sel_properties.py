@@ -52,7 +52,7 @@ from models.outbox import Activity, Delivery
 from models.to_ap import iso
 from node import sel
 from node.actions import follow, init_node, list_following
-from node.app import create_app
+from node.app import create_app, make_runner
 from node.config import Config
 from node.worker import DeliveryWorker, InboxWorker, MaintenanceWorker
 from tests.conftest import RunningNode, bound_socket
@@ -263,7 +263,7 @@ async def start_node(config: Config, sock: socket.socket | None = None) -> Runni
         assert port is not None
         sock = port_socket(port)
     app = create_app(config, run_workers=False)
-    runner = web.AppRunner(app, access_log=None)
+    runner = make_runner(app, config)
     try:
         await runner.setup()
         await web.SockSite(runner, sock).start()
