@@ -33,6 +33,7 @@ from federation.vocab import (
     as_list,
     is_ap_media_type,
     parse_json,
+    same_origin,
 )
 
 USER_AGENT = "coopnet/0.1"
@@ -313,12 +314,14 @@ class ApClient:
         except ValueError as exc:
             raise FetchError(f"{final} did not return JSON ({ctype or 'no content type'})") from exc
 
-    async def fetch_object(self, url: str) -> dict[str, Any]:
+    async def fetch_object(self, url: str, *, exact_id: bool = True) -> dict[str, Any]:
         """An ActivityPub document, checked the way Mastodon checks it.
 
         The ``id`` must be the URL we asked for (no redirect may substitute
         another document), the media type must be ActivityStreams and the
-        ``@context`` must include the AS context.
+        ``@context`` must include the AS context. ``exact_id=False`` only
+        allows an id elsewhere on the same server: GoToSocial answers a key
+        URL with a stub of its actor, which the caller must then fetch by id.
         """
         status, ctype, body, final = await self.get(url)
         if status != 200:
@@ -331,8 +334,11 @@ class ApClient:
             raise FetchError(f"{url} returned malformed JSON: {exc}") from exc
         if not isinstance(doc, dict):
             raise FetchError(f"{url} returned JSON that is not an object")
-        if doc.get("id") != url or final != url:
-            raise FetchError(f"{url} returned a document whose id is {doc.get('id')!r}")
+        ident = doc.get("id")
+        if exact_id and (ident != url or final != url):
+            raise FetchError(f"{url} returned a document whose id is {ident!r}")
+        if not isinstance(ident, str) or not same_origin(ident, url) or not same_origin(final, url):
+            raise FetchError(f"{url} returned a document whose id is {ident!r}")
         if AS_CONTEXT not in as_list(doc.get("@context")):
             raise FetchError(f"{url} lacks the ActivityStreams @context")
         return doc

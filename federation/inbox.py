@@ -130,21 +130,29 @@ def check_signer_is_actor(activity: dict[str, Any], key: KeyInfo) -> str:
 async def fetch_key(client: ApClient, key_id: str) -> tuple[KeyInfo, dict[str, Any]]:
     """Fetch a key and its owner's actor document.
 
-    Mastodon-style ``actor#main-key`` keys live inside the actor; some
-    servers publish the key as its own document with an ``owner``; then the
-    owner must list that same key, or the key could claim any owner.
+    Three shapes are met on the network: Mastodon's ``actor#main-key`` (the
+    key inside the actor), a key document of its own with an ``owner``, and
+    GoToSocial's ``actor/main-key`` URL answering a stub of the actor (its
+    ``id`` is the actor's). In the last two, nothing the first document says
+    is believed: the owner is fetched by its own id, must be on the key's
+    server, and must list that same key.
     """
+    url = strip_fragment(key_id)
     try:
-        doc = await client.fetch_object(strip_fragment(key_id))
+        doc = await client.fetch_object(url, exact_id=False)
     except FetchError as exc:
         if exc.status in (404, 410):
             raise KeyGone(f"{key_id}: the actor is gone (HTTP {exc.status})") from exc
         raise
-    pem = _key_in(doc, key_id)
-    if pem is not None:
-        return KeyInfo(key_id, str(doc["id"]), pem), doc
-    owner = doc.get("owner")
-    if isinstance(owner, str) and isinstance(doc.get("publicKeyPem"), str):
+    if doc.get("id") == url:
+        pem = _key_in(doc, key_id)
+        if pem is not None:
+            return KeyInfo(key_id, str(doc["id"]), pem), doc
+        owner = doc.get("owner") if isinstance(doc.get("publicKeyPem"), str) else None
+    else:
+        # A stub: points at its actor, proves nothing by itself.
+        owner = doc.get("id") if _key_in(doc, key_id) is not None else None
+    if isinstance(owner, str) and owner != url and same_origin(owner, key_id):
         actor = await client.fetch_object(owner)
         pem = _key_in(actor, key_id)
         if pem is not None:

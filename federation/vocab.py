@@ -48,6 +48,10 @@ COOPNET_TERMS: dict[str, Any] = {
 
 CONTEXT: list[Any] = [AS_CONTEXT, SECURITY_CONTEXT, COOPNET_TERMS]
 
+#: The two links of the certification chain (federation/certification.py).
+SECTION_AUTHORIZATION = "SectionAuthorization"  # the seat authorises a section
+MEDIATOR_CERTIFICATION = "MediatorCertification"  # a section certifies its mediator
+
 ACTIVITY_JSON = "application/activity+json"
 LD_JSON_AS = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 JRD_JSON = "application/jrd+json"

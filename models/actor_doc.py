@@ -13,6 +13,12 @@ from models.urls import Urls
 
 
 async def actor_document(
-    session: AsyncSession, urls: Urls, actor: LocalActor, role: str | None = None
+    session: AsyncSession,
+    urls: Urls,
+    actor: LocalActor,
+    role: str | None = None,
+    seat: str | None = None,
 ) -> dict[str, Any]:
-    return actor_to_ap(urls, actor, role=role, links=await actor_links(session, urls, actor))
+    """``seat``: the network's seat, whose authorisation (only) a node actor links."""
+    links = await actor_links(session, urls, actor, seat)
+    return actor_to_ap(urls, actor, role=role, links=links)

@@ -2,6 +2,7 @@
 
 from models import (  # noqa: F401
     actors,
+    attestation_checks,
     attestations,
     bulletins,
     exchanges,

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from federation.integrity import add_proof
-from federation.vocab import AS_CONTEXT
+from federation.vocab import AS_CONTEXT, MEDIATOR_CERTIFICATION, SECTION_AUTHORIZATION
 from models.actors import LocalActor
 from models.base import Base, UTCDateTime, utcnow
 from models.outbox import new_uuid
@@ -36,8 +36,8 @@ ATTESTATION_CONTEXT: list[Any] = [
     DATA_INTEGRITY_CONTEXT,
     {
         "coopnet": "https://coopnet.example/ns#",
-        "SectionAuthorization": "coopnet:SectionAuthorization",
-        "MediatorCertification": "coopnet:MediatorCertification",
+        SECTION_AUTHORIZATION: f"coopnet:{SECTION_AUTHORIZATION}",
+        MEDIATOR_CERTIFICATION: f"coopnet:{MEDIATOR_CERTIFICATION}",
     },
 ]
 
@@ -47,7 +47,7 @@ class Kind(StrEnum):
     CERTIFICATION = "certification"  # section → mediator
 
 
-AS_TYPE = {Kind.AUTHORIZATION: "SectionAuthorization", Kind.CERTIFICATION: "MediatorCertification"}
+AS_TYPE = {Kind.AUTHORIZATION: SECTION_AUTHORIZATION, Kind.CERTIFICATION: MEDIATOR_CERTIFICATION}
 KIND_OF_TYPE = {v: k for k, v in AS_TYPE.items()}
 
 
@@ -156,6 +156,18 @@ async def issue(
     return row
 
 
+async def announce_again(
+    session: AsyncSession, urls: Urls, row: Attestation, inboxes: list[str]
+) -> None:
+    """Send a new Add of a live attestation (to followers and ``inboxes``)."""
+    issuer = await session.get(LocalActor, row.issuer_actor_id)
+    assert issuer is not None
+    activity = await publish_activity(
+        session, urls, issuer, "Add", row.json, extra={"target": row.json["target"]}
+    )
+    await _also_deliver(session, activity.id, inboxes)
+
+
 async def revoke(
     session: AsyncSession, urls: Urls, row: Attestation, *, extra_inboxes: list[str] | None = None
 ) -> Attestation:
@@ -205,12 +217,19 @@ async def live_issued_for(session: AsyncSession, subject_uri: str) -> Attestatio
     ).scalar_one_or_none()
 
 
-async def live_held_for(session: AsyncSession, actor_id: int) -> HeldAttestation | None:
+async def live_held_for(
+    session: AsyncSession, actor_id: int, seat: str | None
+) -> HeldAttestation | None:
+    """The authorisation an actor of ours holds from ``seat``; none without a seat."""
+    if not seat:
+        return None
     return (
         await session.execute(
             select(HeldAttestation)
             .where(
-                HeldAttestation.subject_actor_id == actor_id, HeldAttestation.revoked_at.is_(None)
+                HeldAttestation.subject_actor_id == actor_id,
+                HeldAttestation.issuer_uri == seat,
+                HeldAttestation.revoked_at.is_(None),
             )
             .order_by(HeldAttestation.id.desc())
             .limit(1)
@@ -218,11 +237,15 @@ async def live_held_for(session: AsyncSession, actor_id: int) -> HeldAttestation
     ).scalar_one_or_none()
 
 
-async def actor_links(session: AsyncSession, urls: Urls, actor: LocalActor) -> dict[str, str]:
+async def actor_links(
+    session: AsyncSession, urls: Urls, actor: LocalActor, seat: str | None
+) -> dict[str, str]:
     """The attestation an actor points at: its certification or its authorisation.
 
     The latest one, even when revoked: its URL then answers 410, so a
-    verifier can say "revoked" rather than "never certified".
+    verifier can say "revoked" rather than "never certified". Only an
+    authorisation from the configured ``seat`` is linked, and only ones
+    that were fetched and checked are held at all.
     """
     if actor.type == "Person":
         issued = (
@@ -234,10 +257,12 @@ async def actor_links(session: AsyncSession, urls: Urls, actor: LocalActor) -> d
             )
         ).scalar_one_or_none()
         return {"certification": issued} if issued else {}
+    if not seat:
+        return {}
     held = (
         await session.execute(
             select(HeldAttestation.uri)
-            .where(HeldAttestation.subject_actor_id == actor.id)
+            .where(HeldAttestation.subject_actor_id == actor.id, HeldAttestation.issuer_uri == seat)
             .order_by(HeldAttestation.id.desc())
             .limit(1)
         )
@@ -261,6 +286,7 @@ async def list_issued(session: AsyncSession, issuer_id: int, kind: Kind) -> list
 async def store_held(
     session: AsyncSession, subject: LocalActor, doc: dict[str, Any], issuer_uri: str
 ) -> HeldAttestation:
+    """Hold an authorisation that was fetched from its issuer and checked."""
     uri = doc["id"]
     row = (
         await session.execute(select(HeldAttestation).where(HeldAttestation.uri == uri))
@@ -268,7 +294,7 @@ async def store_held(
     if row is None:
         row = HeldAttestation(
             uri=uri,
-            kind=KIND_OF_TYPE[doc["type"]],
+            kind=Kind.AUTHORIZATION,
             issuer_uri=issuer_uri,
             subject_actor_id=subject.id,
             body=json.dumps(doc, ensure_ascii=False),
@@ -301,14 +327,16 @@ class Standing:
     revoked: bool = False
 
 
-async def standing_of(session: AsyncSession, urls: Urls, actor: LocalActor) -> Standing:
+async def standing_of(
+    session: AsyncSession, urls: Urls, actor: LocalActor, seat: str | None
+) -> Standing:
     if actor.type == "Person":
         live = await live_issued_for(session, urls.actor(actor.username))
         issuer = await session.get(LocalActor, live.issuer_actor_id) if live else None
-        revoked = live is None and "certification" in await actor_links(session, urls, actor)
+        revoked = live is None and "certification" in await actor_links(session, urls, actor, seat)
         return Standing(
             certification=live,
-            authorization=await live_held_for(session, issuer.id) if issuer else None,
+            authorization=await live_held_for(session, issuer.id, seat) if issuer else None,
             revoked=revoked,
         )
-    return Standing(authorization=await live_held_for(session, actor.id))
+    return Standing(authorization=await live_held_for(session, actor.id, seat))

@@ -24,7 +24,17 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from federation.vocab import as_list, first_type, get_id, has_type, parse_time, same_origin
+from federation.vocab import (
+    MEDIATOR_CERTIFICATION,
+    SECTION_AUTHORIZATION,
+    as_list,
+    attributed_to_signer,
+    first_type,
+    get_id,
+    has_type,
+    parse_time,
+    same_origin,
+)
 from models import interchange
 from models.actors import (
     LocalActor,
@@ -34,7 +44,8 @@ from models.actors import (
     get_remote_actor,
     upsert_remote_actor,
 )
-from models.attestations import KIND_OF_TYPE, revoke_held, store_held
+from models.attestation_checks import queue_check, refuse_pending
+from models.attestations import revoke_held
 from models.base import Base, UTCDateTime, utcnow
 from models.follows import (
     Follower,
@@ -154,10 +165,14 @@ Handler = Callable[["InboxContext", dict[str, Any]], Awaitable[str]]
 class InboxContext:
     """What a handler may use: the session, our URLs and the verified signer."""
 
-    def __init__(self, session: AsyncSession, urls: Urls, signer: RemoteActor) -> None:
+    def __init__(
+        self, session: AsyncSession, urls: Urls, signer: RemoteActor, seat: str | None = None
+    ) -> None:
         self.session = session
         self.urls = urls
         self.signer = signer
+        #: The network's seat (actor URL) this node trusts, if configured.
+        self.seat = seat
 
     async def local_target(self, ref: Any) -> LocalActor | None:
         uri = get_id(ref)
@@ -274,7 +289,7 @@ async def handle_create(ctx: InboxContext, activity: dict[str, Any]) -> str:
     uri = get_id(obj)
     if not uri or not same_origin(uri, ctx.signer.uri):
         return "ignored: object id is not on the signer's server"
-    if get_id(obj.get("attributedTo")) not in (None, ctx.signer.uri):
+    if not attributed_to_signer(obj, ctx.signer.uri):
         return "ignored: object attributed to another actor"
     if not await _is_followed(ctx):
         return "ignored: we do not follow this actor"
@@ -289,7 +304,15 @@ async def handle_create(ctx: InboxContext, activity: dict[str, Any]) -> str:
 
 def _remote_object(obj: dict[str, Any], actor_uri: str, uri: str) -> RemoteObject:
     content = obj.get("content")
-    url = get_id(next(iter(as_list(obj.get("url"))), None))
+    if not isinstance(content, str):
+        # Some servers send only the language map (Mastodon reads its first entry too).
+        mapping = obj.get("contentMap")
+        if isinstance(mapping, dict):
+            content = next((v for v in mapping.values() if isinstance(v, str)), None)
+    first_url = next(iter(as_list(obj.get("url"))), None)
+    # A bare IRI, or a Link object (Funkwhale, PeerTube) whose address is its href.
+    href = first_url.get("href") if isinstance(first_url, dict) else None
+    url = href if isinstance(href, str) else get_id(first_url)
     published = parse_time(obj.get("published"))
     clean = dict(obj)
     # Every HTML-bearing field is cleaned before storing, not only the one we
@@ -366,26 +389,43 @@ async def handle_delete(ctx: InboxContext, activity: dict[str, Any]) -> str:
 
 
 async def handle_add(ctx: InboxContext, activity: dict[str, Any]) -> str:
-    """An attestation about one of our actors (the seat authorising this section)."""
+    """The seat announcing this section's authorisation: a notification, nothing more.
+
+    Nothing in the activity is believed. If the announcer is the seat this
+    node was configured with, a check is queued: the node fetches the
+    attestation from the seat, checks its proof and issuer, and only then
+    holds it. Anyone else's Add is ignored without fetching anything.
+    """
     obj = activity.get("object")
-    if not isinstance(obj, dict) or obj.get("type") not in KIND_OF_TYPE:
-        return "ignored: Add of something other than an attestation"
     uri = get_id(obj)
-    if not uri or not same_origin(uri, ctx.signer.uri):
-        return "ignored: attestation not hosted by its signer"
-    if get_id(obj.get("attributedTo")) != ctx.signer.uri:
-        return "ignored: attestation attributed to someone other than the signer"
-    subject = await ctx.local_target(obj.get("object"))
-    if subject is None:
-        return "ignored: attestation about an actor that is not ours"
-    await store_held(ctx.session, subject, obj, ctx.signer.uri)
-    return f"{subject.username} holds {obj['type']} {uri} from {ctx.signer.handle}"
+    if not uri:
+        return "ignored: Add without an object"
+    if isinstance(obj, dict) and not has_type(obj, SECTION_AUTHORIZATION):
+        if has_type(obj, MEDIATOR_CERTIFICATION):
+            return "ignored: our mediators are certified here, not by another server"
+        return "ignored: Add of something other than an attestation"
+    if not ctx.seat:
+        log.warning(
+            "%s announced an authorisation, but this node has no seat configured: set "
+            "[network] seat in coopnet.toml, then ask the seat to authorise again",
+            ctx.signer.uri,
+        )
+        return "ignored: no seat configured ([network] seat), so no authorisation can be checked"
+    if ctx.signer.uri != ctx.seat:
+        return f"ignored: only this network's seat ({ctx.seat}) authorises sections"
+    if not same_origin(uri, ctx.signer.uri):
+        return "ignored: attestation not hosted by the seat"
+    node = await get_node_actor(ctx.session)
+    await queue_check(ctx.session, uri, node.id, ctx.signer.uri)
+    ctx.session.info["queued_checks"] = True
+    return f"authorisation {uri} announced by the seat; fetching it to check"
 
 
 async def handle_remove(ctx: InboxContext, activity: dict[str, Any]) -> str:
     uri = get_id(activity.get("object"))
     if not uri:
         return "ignored: Remove without an object"
+    await refuse_pending(ctx.session, uri, ctx.signer.uri, "withdrawn before it was checked")
     if await revoke_held(ctx.session, uri, ctx.signer.uri):
         return f"attestation {uri} revoked by {ctx.signer.handle}"
     return "ignored: Remove of nothing we hold from this actor"
@@ -394,8 +434,10 @@ async def handle_remove(ctx: InboxContext, activity: dict[str, Any]) -> str:
 async def handle_offer(ctx: InboxContext, activity: dict[str, Any]) -> str:
     """An inter-section SEL exchange offered to this section."""
     node = await get_node_actor(ctx.session)
-    if get_id(activity.get("object")) is None or not isinstance(activity.get("object"), dict):
+    if not isinstance(activity.get("object"), dict):
         return "ignored: Offer without an embedded object"
+    if get_id(activity.get("object")) is None:
+        return "ignored: Offer of an object without an id"
     obj = activity["object"]
     if obj.get("type") != "Agreement":
         return "ignored: Offer of something other than an Agreement"
@@ -421,6 +463,7 @@ async def process_item(
     urls: Urls,
     item: InboxItem,
     actors: dict[str, RemoteActor | None] | None = None,
+    seat: str | None = None,
 ) -> str:
     """Apply one stored activity; returns a line for the log. Raises on a bug only.
 
@@ -445,7 +488,7 @@ async def process_item(
     if handler is None:
         return f"ignored: {verb!r} is not an activity we act on"
     try:
-        return await handler(InboxContext(session, urls, signer), activity)
+        return await handler(InboxContext(session, urls, signer, seat), activity)
     except IllegalTransition as exc:
         return f"ignored: {exc}"
 

@@ -15,10 +15,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
-from federation.http import FetchError
+from federation.http import ApClient, FetchError, make_session
 from federation.inbox import KeyGone, KeyInfo, KeyResolver, fetch_key
 from federation.webfinger import WebFingerError, check_round_trip, lookup, parse_acct
 from models import migrate
@@ -133,6 +134,42 @@ async def init_node(
     return config
 
 
+async def resolve_seat(target: str, config: Config) -> str:
+    """The seat's actor URL, for ``init --seat``: a URL as given, an account by WebFinger.
+
+    Done before anything is created, with a client of its own (there is no
+    node yet); an account that cannot be resolved stops init.
+    """
+    target = target.strip()
+    if target.startswith(("https://", "http://")):
+        parts = urlsplit(target)
+        if not parts.hostname:
+            raise ActionError(f"--seat {target!r} is not an actor URL")
+        return target
+    parsed = parse_acct(target)
+    if parsed is None:
+        raise ActionError(f"--seat {target!r} is neither name@host nor an http(s) actor URL")
+    http = make_session(allow_private=config.allow_private_addresses, timeout=10.0, limit=4)
+    try:
+        client = ApClient(
+            http,
+            signer=None,
+            allow_private=config.allow_private_addresses,
+            allow_http=config.allows_http,
+        )
+        url = await lookup(client, target, scheme=_scheme_for_config(config, parsed[1]))
+        doc = await client.fetch_object(url)
+        await check_round_trip(client, doc, scheme=urlsplit(url).scheme)
+    except (FetchError, WebFingerError) as exc:
+        raise ActionError(
+            f"cannot resolve the seat {target}: {exc}; give its actor URL instead "
+            "(https://host/users/name), or try again when it answers"
+        ) from exc
+    finally:
+        await http.close()
+    return url
+
+
 async def post_note(node: Node, text: str) -> LocalObject:
     async with node.write() as session:
         actor = await get_node_actor(session)
@@ -142,9 +179,13 @@ async def post_note(node: Node, text: str) -> LocalObject:
 
 
 def _scheme_for(node: Node, host: str) -> str:
+    return _scheme_for_config(node.config, host)
+
+
+def _scheme_for_config(config: Config, host: str) -> str:
     """Plain http only between local (loopback) nodes; https everywhere else."""
     hostname = host.rsplit(":", 1)[0].strip("[]") if ":" in host else host
-    if node.config.allows_http:
+    if config.allows_http:
         try:
             if ipaddress.ip_address(hostname).is_loopback:
                 return "http"
@@ -172,8 +213,6 @@ async def resolve_actor_doc(node: Node, target: str) -> tuple[RemoteActor, dict[
             url = await lookup(node.client, target, scheme=_scheme_for(node, parsed[1]))
         doc = await node.client.fetch_object(url)
         if parse_acct(target) is not None:
-            from urllib.parse import urlsplit
-
             await check_round_trip(node.client, doc, scheme=urlsplit(url).scheme)
         async with node.write() as session:
             return await upsert_remote_actor(session, doc), doc

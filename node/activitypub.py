@@ -62,14 +62,14 @@ async def actor_view(request: web.Request) -> web.StreamResponse:
         return _gone(node.urls.actor(actor.username), actor.type, request)
     role = node.config.role if actor.is_node else None
     async with node.sessions() as session:
-        doc = await actor_document(session, node.urls, actor, role)
+        doc = await actor_document(session, node.urls, actor, role, node.config.network_seat)
     if wants_ap(request):
         return ap_response(doc)
     async with node.sessions() as session:
         offers = await list_offers(session, actor_id=actor.id)
         bulletins = await list_bulletins(session, actor.id)
         mediators = await list_mediators(session) if actor.is_node else []
-        standing = await standing_of(session, node.urls, actor)
+        standing = await standing_of(session, node.urls, actor, node.config.network_seat)
         notes = (
             (
                 await session.execute(

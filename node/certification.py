@@ -2,42 +2,45 @@
 
 Issuing: the seat authorises a section (``authorize``), a section certifies
 one of its own mediators (``certify``); either can be revoked. Checking
-(``verify``): given an actor URL, fetch its attestation from where it
-claims to live, check the issuer's integrity proof with the key the issuer
-publishes, check who may attest what, and go up one link to the seat. Every
-refusal says which link failed and why.
+(``verify``) and holding what the seat announced (``check_announced``) use
+the trust rules of federation/certification.py, with this node's client as
+the fetch and its configured seat as the anchor.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import logging
+from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
-from federation.http import FetchError
-from federation.integrity import ProofError, find_assertion_key, verify_proof
-from federation.vocab import get_id
-from models.actors import RemoteActor, get_node_actor
+from federation.certification import (
+    NO_ANCHOR,
+    ChainError,
+    Report,
+    check_authorization,
+    verify_chain,
+)
+from models.actors import LocalActor, RemoteActor, get_node_actor
+from models.attestation_checks import AttestationCheck, claim_due, record, record_unreachable
 from models.attestations import (
-    AS_TYPE,
     Attestation,
     AttestationError,
     Kind,
+    announce_again,
     find_issued,
     issue,
     live_issued_for,
     revoke,
+    store_held,
 )
+from models.base import utcnow
 from models.mediators import get_mediator
-from node.actions import ActionError, resolve_actor_doc
+from node.actions import ActionError, resolve_actor, resolve_actor_doc
 from node.context import Node
 
-
-def _origin(url: str) -> tuple[str, str]:
-    parts = urlsplit(url)
-    return parts.scheme, parts.netloc
+log = logging.getLogger("coopnet.certification")
 
 
 async def authorize(node: Node, target: str) -> Attestation:
@@ -51,9 +54,20 @@ async def authorize(node: Node, target: str) -> Attestation:
         )
     async with node.write() as session:
         seat = await get_node_actor(session)
-        row = await issue(
-            session, node.urls, seat, Kind.AUTHORIZATION, remote.uri, extra_inboxes=[remote.inbox]
-        )
+        row = await live_issued_for(session, remote.uri)
+        if row is None:
+            row = await issue(
+                session,
+                node.urls,
+                seat,
+                Kind.AUTHORIZATION,
+                remote.uri,
+                extra_inboxes=[remote.inbox],
+            )
+        else:
+            # Already authorised: announce it again (the section may have
+            # missed it, or set its seat only now).
+            await announce_again(session, node.urls, row, [remote.inbox])
     node.wake_delivery.set()
     return row
 
@@ -93,115 +107,87 @@ async def revoke_attestation(node: Node, ref: str) -> Attestation:
     return row
 
 
-@dataclass
-class Link:
-    kind: str
-    attestation: str
-    issuer: str
-    subject: str
-    since: str
-
-
-@dataclass
-class Report:
-    actor: str
-    links: list[Link] = field(default_factory=list)
-    reason: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.reason is None
-
-    def lines(self) -> list[str]:
-        out = []
-        for link in self.links:
-            verb = "certified by" if link.kind == Kind.CERTIFICATION else "authorised by"
-            out.append(
-                f"{link.subject} {verb} {link.issuer} since {link.since} ({link.attestation})"
-            )
-        out.append("chain verified" if self.ok else f"NOT VERIFIED: {self.reason}")
-        return out
-
-
-class ChainError(Exception):
-    pass
-
-
-async def _fetch(node: Node, url: str, what: str) -> dict[str, Any]:
-    try:
-        return await node.client.fetch_object(url)
-    except FetchError as exc:
-        if exc.status == 410:
-            raise ChainError(f"{what} {url} has been revoked (HTTP 410)") from exc
-        raise ChainError(f"cannot fetch {what} {url}: {exc}") from exc
-
-
-async def _check_link(
-    node: Node, subject: dict[str, Any], prop: str, kind: Kind
-) -> tuple[Link, dict[str, Any]]:
-    """Check the attestation ``subject[prop]``; return the link and the issuer's actor document."""
-    subject_id = str(subject.get("id"))
-    url = get_id(subject.get(prop))
-    label = "certification" if kind is Kind.CERTIFICATION else "authorisation"
-    if not url:
-        raise ChainError(f"{subject_id} has no {label}")
-    att = await _fetch(node, url, label)
-    if att.get("type") != AS_TYPE[kind]:
-        raise ChainError(f"{url} is a {att.get('type')!r}, not a {AS_TYPE[kind]}")
-    if get_id(att.get("object")) != subject_id:
-        raise ChainError(f"{url} attests {get_id(att.get('object'))}, not {subject_id}")
-    issuer_id = get_id(att.get("attributedTo"))
-    if not issuer_id:
-        raise ChainError(f"{url} names no issuer")
-    if _origin(url) != _origin(issuer_id):
-        raise ChainError(f"{url} is not hosted by its issuer {issuer_id}")
-    issuer = await _fetch(node, issuer_id, "issuer")
-    proof = att.get("proof")
-    method = get_id(proof.get("verificationMethod")) if isinstance(proof, dict) else None
-    if method and find_assertion_key(issuer, method) is None:
-        raise ChainError(f"{url} is signed with {method}, which is not a key of {issuer_id}")
-    try:
-        verify_proof(att, lambda key_id: find_assertion_key(issuer, key_id))
-    except ProofError as exc:
-        raise ChainError(f"{url}: {exc}") from exc
-    since = str(att.get("published") or "?")
-    return Link(kind, url, issuer_id, subject_id, since), issuer
+def anchor_of(node: Node, seat: str | None = None) -> str | None:
+    """The actor this node trusts as the network's seat: given, configured, or itself."""
+    if seat:
+        return seat
+    if node.config.network_seat:
+        return node.config.network_seat
+    if node.config.role == "seat":
+        return node.urls.actor(node.node_username)
+    return None
 
 
 async def verify(node: Node, actor_url: str, seat: str | None = None) -> Report:
-    """Check the chain above an actor: mediator → section → seat, or section → seat."""
-    report = Report(actor_url)
-    try:
+    """Check the chain above an actor (name@host or URL): mediator → section → seat.
+
+    Trust ends at the anchor (``seat``, else ``[network] seat``, else this
+    node if it is the seat); with none, nothing verifies.
+    """
+    anchor = anchor_of(node, seat)
+    if anchor and not anchor.startswith(("https://", "http://")):
         try:
-            _, subject = await resolve_actor_doc(node, actor_url)
+            anchor = (await resolve_actor(node, anchor)).uri
         except ActionError as exc:
-            raise ChainError(str(exc)) from exc
-        if subject.get("type") == "Person":
-            link, section = await _check_link(node, subject, "certification", Kind.CERTIFICATION)
-            report.links.append(link)
-            if section.get("role") != "section":
-                raise ChainError(f"{link.issuer} is not a coopnet section")
-            if _origin(link.issuer) != _origin(str(subject.get("id"))):
-                raise ChainError(
-                    f"{link.issuer} certified {subject.get('id')}, which is not one of its own "
-                    "mediators (a section can only certify mediators on its own server)"
-                )
-            subject = section
-        if subject.get("role") == "seat":
-            return report
-        link, seat_doc = await _check_link(node, subject, "authorization", Kind.AUTHORIZATION)
-        report.links.append(link)
-        if seat_doc.get("role") != "seat":
-            raise ChainError(
-                f"{link.issuer} is not the network's seat (role {seat_doc.get('role')!r})"
+            return Report(actor_url, reason=f"the seat given: {exc}")
+    try:
+        _, subject = await resolve_actor_doc(node, actor_url)
+    except ActionError as exc:
+        return Report(actor_url, reason=str(exc))
+    return await verify_chain(node.client.fetch_object, subject, anchor)
+
+
+#: A check being fetched is ours for this long; a crash releases it by expiry.
+CHECK_LEASE = timedelta(minutes=2)
+
+
+async def check_announced(node: Node, *, limit: int = 20) -> int:
+    """Fetch and check the authorisations the seat announced; hold those that pass.
+
+    The fetches happen outside any transaction. Returns how many checks were
+    settled or rescheduled.
+    """
+    now = utcnow()
+    async with node.write() as session:
+        due = await claim_due(session, now, limit, CHECK_LEASE)
+        subjects = {
+            row.id: node.urls.actor(actor.username)
+            for row in due
+            if (actor := await session.get(LocalActor, row.subject_actor_id)) is not None
+        }
+    anchor = node.config.network_seat or None
+    outcomes: dict[int, tuple[dict[str, Any] | None, ChainError | None]] = {}
+    for claimed in due:
+        try:
+            if not anchor:
+                raise ChainError(NO_ANCHOR)
+            _, held = await check_authorization(
+                node.client.fetch_object, claimed.uri, subjects[claimed.id], anchor
             )
-        anchor = (
-            seat
-            or node.config.network_seat
-            or (node.urls.actor(node.node_username) if node.config.role == "seat" else None)
-        )
-        if anchor and link.issuer != anchor:
-            raise ChainError(f"authorised by {link.issuer}, but this network's seat is {anchor}")
-    except ChainError as exc:
-        report.reason = str(exc)
-    return report
+            outcomes[claimed.id] = (held, None)
+        except ChainError as exc:
+            outcomes[claimed.id] = (None, exc)
+    now = utcnow()
+    async with node.write() as session:
+        for row_id, (doc, problem) in outcomes.items():
+            row = await session.get(AttestationCheck, row_id)
+            if row is None:
+                continue
+            if problem is not None and problem.transient:
+                again = record_unreachable(row, now, str(problem))
+                log.warning(
+                    "authorisation %s: %s; %s",
+                    row.uri,
+                    problem,
+                    "will retry" if again else "gave up",
+                )
+            elif problem is not None:
+                record(row, now, held=False, reason=str(problem))
+                log.warning("authorisation %s refused: %s", row.uri, problem)
+            elif doc is not None and anchor:
+                subject = await session.get(LocalActor, row.subject_actor_id)
+                assert subject is not None
+                await store_held(session, subject, doc, anchor)
+                record(row, now, held=True, reason=None)
+                log.info("holding authorisation %s from %s", row.uri, anchor)
+    return len(outcomes)

@@ -63,6 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--name", required=True, help="the node actor's username, e.g. lome")
     s.add_argument("--role", required=True, choices=["section", "seat"])
     s.add_argument("--title", help="display name (default: the name, capitalised)")
+    s.add_argument(
+        "--seat",
+        metavar="ACCOUNT_OR_URL",
+        help="(section) the network's seat, e.g. siege@siege.example: the only actor whose "
+        "authorisation this section accepts, and the anchor of 'coopnet verify'",
+    )
 
     s = sub.add_parser("serve", help="serve the node and run its delivery worker")
     _data(s)
@@ -123,12 +129,28 @@ async def _with_node(data: Path, fn: Callable[[Any], Awaitable[int]]) -> int:
 
 
 async def cmd_init(args: argparse.Namespace) -> int:
-    from node.actions import init_node
+    from node.actions import init_node, resolve_seat
+    from node.config import Config
 
-    config = await init_node(args.data, args.url, args.name, args.role, args.title)
+    seat = None
+    if args.seat:
+        if args.role == "seat":
+            raise CliError("--seat is for a section; the seat is its own trust anchor")
+        # Checked before anything is created: a bad seat leaves no directory behind.
+        draft = Config.new(args.data, args.url, args.name, args.role, args.title)
+        seat = await resolve_seat(args.seat, draft)
+    config = await init_node(args.data, args.url, args.name, args.role, args.title, seat)
     print(
         f"initialised {args.data}: @{config.name}@{config.url.split('://', 1)[1]} ({config.role})"
     )
+    if config.role == "section" and not seat:
+        print(
+            "note: no seat given; set [network] seat in coopnet.toml before the seat "
+            "authorises this section (an authorisation is only accepted from it)",
+            file=sys.stderr,
+        )
+    elif seat:
+        print(f"trusting the seat {seat}")
     print(f"start it with: coopnet serve --data {args.data}")
     return 0
 

@@ -97,7 +97,8 @@ class Config:
     delivery_poll_seconds: float = 0.5
     http_timeout_seconds: float = 10.0
     log_level: str = "INFO"
-    #: The network's seat (actor URL): the trust anchor of 'coopnet verify'.
+    #: The network's seat (actor URL): the only issuer of authorisations this
+    #: section accepts, and the trust anchor of 'coopnet verify'.
     network_seat: str = ""
     #: Default limits of a new SEL member account, in minutes (−20 h / +20 h).
     sel_lower_minutes: int = -1200
@@ -184,8 +185,10 @@ max_body_bytes = {self.max_body_bytes}
 http_timeout_seconds = {self.http_timeout_seconds}
 
 [network]
-# Actor URL of the network's seat, the trust anchor when checking certifications,
-# e.g. "https://siege.example/users/siege". Empty: any actor whose role is seat.
+# Actor URL of the network's seat, e.g. "https://siege.example/users/siege":
+# the only actor whose authorisation this section accepts, and the trust
+# anchor of 'coopnet verify'. Empty: no authorisation can be checked and
+# 'coopnet verify' refuses (a seat node is its own anchor).
 seat = {q(self.network_seat)}
 
 [sel]

@@ -31,14 +31,21 @@ NODES = (
 async def run_demo(root: Path, base_port: int, *, check: bool = False) -> int:
     configs = []
     fresh = False
+    seat_actor = f"http://127.0.0.1:{base_port}/users/{NODES[0][0]}"
     for i, (name, role, title) in enumerate(NODES):
         data = root / name
         url = f"http://127.0.0.1:{base_port + i}"
+        seat = seat_actor if role == "section" else None
         if not (data / CONFIG_NAME).exists():
-            await init_node(data, url, name, role, title)
+            await init_node(data, url, name, role, title, seat)
             log.info("created %s (%s) in %s", name, role, data)
             fresh = True
-        configs.append(load_config(data))
+        config = load_config(data)
+        if seat and not config.network_seat:
+            # A demo made by an older version: its sections trust the demo's seat.
+            config.network_seat = seat
+            config.save()
+        configs.append(config)
     runners = []
     try:
         for config in configs:

@@ -1,4 +1,4 @@
-"""The two queue workers: deliveries out, inbox items in.
+"""The queue workers: deliveries out, inbox items in, periodic chores.
 
 ``run_once`` is the real API (tests step the world with it): do what is
 due, return how many. ``run_forever`` only loops, sleeping until the next
@@ -25,6 +25,7 @@ from models.inbox import InboxItem, InboxState, claim_pending, process_item
 from models.interchange import reask_overdue
 from models.offers import expire_due_offers
 from models.outbox import Delivery, DeliveryState, claim_due
+from node.certification import check_announced
 from node.context import Node
 
 log = logging.getLogger("coopnet.delivery")
@@ -186,9 +187,14 @@ class InboxWorker:
             for item in items:
                 await self._process(session, item, actors)
             queued = session.info.pop("queued_deliveries", False)
+            checks = session.info.pop("queued_checks", False)
         if queued:
             # A Follow queued an Accept (an Offer its answer): send it now, not at the next poll.
             self.node.wake_delivery.set()
+        if checks:
+            # The seat announced an authorisation: fetch and check it now,
+            # outside the batch's transaction.
+            await check_announced(self.node)
         return len(items)
 
     async def _process(
@@ -196,7 +202,9 @@ class InboxWorker:
     ) -> None:
         try:
             async with session.begin_nested():
-                result = await process_item(session, self.node.urls, item, actors)
+                result = await process_item(
+                    session, self.node.urls, item, actors, seat=self.node.config.network_seat
+                )
         except Exception as exc:
             actors.clear()  # the savepoint's rollback expired what it had loaded
             inbox_log.exception("failed to process inbox item %s", item.activity_uri)
@@ -239,7 +247,8 @@ async def _sleep_until(seconds: float, stop: asyncio.Event, wake: asyncio.Event)
 
 class MaintenanceWorker:
     """Periodic chores: offers whose validity ended are expired (a Delete federates);
-    SEL exchanges held past their expiry are asked about again."""
+    SEL exchanges held past their expiry are asked about again; authorisation
+    checks that could not reach the seat are tried again."""
 
     def __init__(self, node: Node, *, interval: float = 60.0) -> None:
         self.node = node
@@ -247,6 +256,8 @@ class MaintenanceWorker:
 
     async def run_once(self) -> int:
         now = utcnow()
+        # Authorisation checks whose issuer could not be reached are retried here.
+        checked = await check_announced(self.node)
         async with self.node.write() as session:
             expired = await expire_due_offers(session, self.node.urls, now)
             asked = await reask_overdue(session, self.node.urls, await get_node_actor(session), now)
@@ -256,7 +267,7 @@ class MaintenanceWorker:
             log.info("asked peers again about %d SEL exchange(s) past their expiry", asked)
         if expired or asked:
             self.node.wake_delivery.set()
-        return expired + asked
+        return checked + expired + asked
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

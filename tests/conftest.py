@@ -86,6 +86,7 @@ async def make_node(tmp_path: Path) -> AsyncIterator[MakeNode]:
         for key, value in overrides.items():
             setattr(config, key, value)
         config.delivery_poll_seconds = min(config.delivery_poll_seconds, 0.1)
+        config.save()  # the CLI, run against the same directory, sees the same settings
         app = create_app(config, run_workers=run_workers)
         runner = make_runner(app, config)
         await runner.setup()
