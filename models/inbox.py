@@ -416,6 +416,11 @@ async def handle_add(ctx: InboxContext, activity: dict[str, Any]) -> str:
     if not same_origin(uri, ctx.signer.uri):
         return "ignored: attestation not hosted by the seat"
     node = await get_node_actor(ctx.session)
+    if isinstance(obj, dict) and get_id(obj.get("object")) != ctx.urls.actor(node.username):
+        # The seat announces every authorisation to all its followers; an embedded
+        # subject is only a hint (the fetched document decides), but enough to skip
+        # fetching another section's.
+        return "ignored: the seat's authorisation of another section"
     await queue_check(ctx.session, uri, node.id, ctx.signer.uri)
     ctx.session.info["queued_checks"] = True
     return f"authorisation {uri} announced by the seat; fetching it to check"

@@ -1056,3 +1056,33 @@ def test_property_sign_parse_verify_and_body_tamper(
     tampered = body[:index] + bytes([body[index] ^ mask]) + body[index + 1 :]
     with pytest.raises(SignatureError, match="digest mismatch"):
         _parse("POST", url, headers, tampered)
+
+
+# ---- the signed host is this server's ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("target", "signed_for", "accepted"),
+    [
+        ("https://lome.example/inbox", "https://lome.example/inbox", True),
+        ("https://lome.example/inbox", "https://LOME.example:443/inbox", True),
+        ("http://127.0.0.1:8002/inbox", "http://127.0.0.1:8002/inbox", True),
+        ("https://lome.example/inbox", "https://other.example/inbox", False),
+        ("https://lome.example/inbox", "https://lome.example:8443/inbox", False),
+        ("http://127.0.0.1:8002/inbox", "http://127.0.0.1:8003/inbox", False),
+    ],
+)
+def test_signed_host_must_be_this_server(target: str, signed_for: str, accepted: bool) -> None:
+    """A signature made for another server's inbox (same path) is refused here, before any
+    key fetch, like an RFC 9421 @authority bound to this server."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    body = b'{"type":"Follow"}'
+    now = datetime.now(UTC)
+    headers = {"Content-Type": "application/activity+json"}
+    headers.update(sign_request("POST", signed_for, headers, body, "https://a.example/k", key, now))
+    if accepted:
+        parsed = parse_request_signature("POST", target, headers, body, now)
+        assert verify_signature(parsed, key.public_key())
+    else:
+        with pytest.raises(SignatureError, match="signed for host"):
+            parse_request_signature("POST", target, headers, body, now)
