@@ -10,6 +10,7 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -19,11 +20,15 @@ from sqlalchemy import select
 from federation.integrity import add_proof
 from models.actors import get_local_actor
 from models.attestations import Attestation, HeldAttestation, Kind, issue
+from models.inbox import InboxItem
 from models.mediators import Profile
 from node.actions import follow, list_following
 from node.cli import main
+from node.config import load_config
 from node.content import mediator_add
+from node.context import Node
 from tests.conftest import MakeNode, RunningNode, bound_socket
+from tests.procs import free_port
 
 
 async def until(check: Callable[[], Awaitable[bool]], what: str, limit: float = 10.0) -> None:
@@ -220,3 +225,84 @@ async def test_only_the_seat_authorises_and_only_sections_certify(
     code, _, err = await cli(capsys, "revoke", "--data", str(lome.config.data_dir), "nobody")
     assert code == 1 and "no live attestation" in err
     assert await lome.count(Attestation) == 0 and await seat.count(Attestation) == 0
+
+
+async def test_init_seat_option(
+    make_node: MakeNode, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """init --seat resolves an account to the seat's actor URL and keeps it as the anchor;
+    a seat cannot have one, and a seat that cannot be resolved stops init before it starts."""
+    seat = await make_node("siege", "seat")
+    url = f"http://127.0.0.1:{free_port()}"
+    data = tmp_path / "lome"
+    code, out, err = await cli(
+        capsys, "init", "--data", str(data), "--url", url, "--name", "lome", "--role",
+        "section", "--seat", seat.acct,
+    )  # fmt: skip
+    assert code == 0, err
+    assert f"trusting the seat {seat.actor_id}" in out
+    assert load_config(data).network_seat == seat.actor_id
+
+    code, _, err = await cli(
+        capsys, "init", "--data", str(tmp_path / "s2"), "--url", url, "--name", "s2",
+        "--role", "seat", "--seat", seat.acct,
+    )  # fmt: skip
+    assert code == 1 and "the seat is its own trust anchor" in err
+    assert not (tmp_path / "s2").exists()
+
+    code, _, err = await cli(
+        capsys, "init", "--data", str(tmp_path / "s3"), "--url", url, "--name", "s3",
+        "--role", "section", "--seat", f"nobody@{seat.url.split('://', 1)[1]}",
+    )  # fmt: skip
+    assert code == 1 and "cannot resolve the seat" in err and "Traceback" not in err
+    assert not (tmp_path / "s3").exists()
+
+    code, _, err = await cli(
+        capsys, "init", "--data", str(tmp_path / "s4"), "--url", url, "--name", "s4",
+        "--role", "section",
+    )  # fmt: skip
+    assert code == 0 and "no seat given" in err
+
+
+async def test_section_that_sets_its_seat_later_gets_authorised_again(
+    make_node: MakeNode, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without a seat configured, the seat's Add is ignored (nothing can be checked); once
+    the section trusts the seat, authorising again re-announces the same attestation."""
+    seat = await make_node("siege", "seat")
+    lome = await make_node("lome", "section")
+    code, out, err = await cli(capsys, "authorize", "--data", str(seat.config.data_dir), lome.acct)
+    assert code == 0, err
+
+    async def add_seen() -> bool:
+        async with lome.node.sessions() as session:
+            rows = (await session.execute(select(InboxItem).where(InboxItem.type == "Add"))).all()
+        return bool(rows) and all(r[0].state == "done" for r in rows)
+
+    await until(add_seen, "the section processing the seat's Add")
+    assert await lome.count(HeldAttestation) == 0
+    lome.node.config.network_seat = seat.actor_id  # what editing coopnet.toml and restarting do
+    code, out2, err = await cli(capsys, "authorize", "--data", str(seat.config.data_dir), lome.acct)
+    assert code == 0, err
+    assert out2 == out  # the same attestation, announced again
+
+    async def held() -> bool:
+        return await lome.count(HeldAttestation) == 1
+
+    await until(held, "the section holding its authorisation")
+
+
+async def test_serving_makes_a_loose_data_directory_private(
+    make_node: MakeNode, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A data directory made by an older version (0755, database 0644) is made private when
+    the node opens it, and the log says so."""
+    rn = await make_node("lome", "section")
+    data = rn.config.data_dir
+    data.chmod(0o755)
+    (data / "coopnet.db").chmod(0o644)
+    async with await Node.open(rn.config):
+        pass
+    assert data.stat().st_mode & 0o777 == 0o700
+    assert (data / "coopnet.db").stat().st_mode & 0o777 == 0o600
+    assert "was readable by others" in caplog.text
