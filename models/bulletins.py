@@ -131,13 +131,23 @@ async def update_bulletin(
     markdown: str | None = None,
     summary: str | None = None,
 ) -> Bulletin:
+    """Change what is given; the rest stays.
+
+    A summary the author wrote stays when only the text changes; a summary
+    that was derived (the first paragraph) follows the new text. A summary
+    that differs from the first paragraph of the stored text is the
+    author's: that needs no column, and holds for bulletins stored before.
+    """
     if bulletin.deleted_at is not None:
         raise BulletinError("this bulletin was deleted")
+    if summary is None:
+        derived = bulletin.summary == first_paragraph(bulletin.content)
+        summary = None if markdown is not None and derived else bulletin.summary
     _fill(
         bulletin,
         title if title is not None else bulletin.title,
         markdown if markdown is not None else bulletin.markdown,
-        summary if summary is not None else (None if markdown is not None else bulletin.summary),
+        summary,
     )
     bulletin.updated_at = utcnow()
     actor = await session.get(LocalActor, bulletin.local_actor_id)

@@ -29,7 +29,7 @@ class FollowingState(StrEnum):
 FOLLOWING_TRANSITIONS: dict[FollowingState, frozenset[FollowingState]] = {
     FollowingState.PENDING: frozenset({FollowingState.ACCEPTED, FollowingState.REJECTED}),
     FollowingState.ACCEPTED: frozenset({FollowingState.REJECTED}),
-    # A fresh Follow after a Reject starts over: see follow_remote().
+    # A fresh Follow after a Reject starts over: see node.actions.follow().
     FollowingState.REJECTED: frozenset({FollowingState.PENDING}),
 }
 

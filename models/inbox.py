@@ -20,7 +20,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import Integer, String, Text, delete, insert, or_, select
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -95,31 +94,6 @@ def activity_key(activity: dict[str, Any], raw: bytes) -> str:
     if isinstance(ident, str) and ident:
         return ident
     return "urn:sha256:" + hashlib.sha256(raw).hexdigest()
-
-
-async def store_incoming(
-    session: AsyncSession, activity: dict[str, Any], raw: bytes, actor_uri: str
-) -> bool:
-    """Insert the activity unless its id was seen; True if it is new."""
-    values = {
-        "activity_uri": activity_key(activity, raw),
-        "actor_uri": actor_uri,
-        "type": (first_type(activity) or "?")[:64],
-        "body": raw.decode("utf-8"),
-        "state": InboxState.PENDING,
-        "received_at": utcnow(),
-    }
-    if session.bind.dialect.name == "postgresql":
-        stmt: Any = (
-            postgresql.insert(InboxItem)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["activity_uri"])
-        )
-    else:
-        # INSERT OR IGNORE compiles once and is cached (ON CONFLICT is not).
-        stmt = insert(InboxItem).prefix_with("OR IGNORE", dialect="sqlite").values(**values)
-    result = await session.execute(stmt)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def store_incoming_many(

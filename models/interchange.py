@@ -394,7 +394,7 @@ async def handle_offer(
             role=Role.RESPONDER,
             state=State.REFUSED,
             payer_id=clearing.id,
-            payee_id=clearing.id,
+            payee_id=None,  # an unusable agreement names no member of ours
             peer_uri=signer.uri,
             amount=0,
             performed_on=now.date().isoformat(),
@@ -428,15 +428,17 @@ async def handle_offer(
         expires_at=expiry,
         decided_at=now,
     )
+    member = (
+        await session.execute(select(Account).where(Account.code == code))
+    ).scalar_one_or_none()
+    # The record names the member asked for whatever the decision (a refusal
+    # for expiry too); no member, no payee rather than the clearing account.
+    ex.payee_id = member.id if member is not None and member.kind == "member" else None
     try:
         if now >= expiry:
             raise Refusal("expired", "the agreement expired before this section decided")
-        member = (
-            await session.execute(select(Account).where(Account.code == code))
-        ).scalar_one_or_none()
         if member is None or member.kind != "member":
             raise Refusal("unknown_member", f"no member {code!r} in this section")
-        ex.payee_id = member.id
         try:
             async with session.begin_nested():
                 await post(session, ident, clearing, member, amount)

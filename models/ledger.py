@@ -134,7 +134,7 @@ def hours(minutes: int) -> str:
 async def get_account(session: AsyncSession, code: str) -> Account:
     row = (await session.execute(select(Account).where(Account.code == code))).scalar_one_or_none()
     if row is None:
-        raise LedgerError(f"no SEL account {code!r} (see 'coopnet sel account list')")
+        raise LedgerError(f"no SEL account {code!r} (see 'coopnet sel balances')")
     return row
 
 

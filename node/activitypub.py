@@ -1,8 +1,10 @@
 """ActivityPub routes: actors, inboxes, outbox and collections, objects.
 
-Every GET here answers ActivityStreams JSON to clients that ask for it and
-an HTML page to browsers (same URL, ``Vary: Accept``). We serve our actors
-and objects to unsigned requests: other servers need our keys to verify us.
+Actors and objects answer ActivityStreams JSON to clients that ask for it
+and an HTML page to browsers (same URL, ``Vary: Accept``); the outbox, the
+follower and following collections and activities are JSON only. We serve
+our actors and objects to unsigned requests: other servers need our keys to
+verify us.
 """
 
 from __future__ import annotations

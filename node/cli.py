@@ -1,8 +1,10 @@
 """The ``coopnet`` command line.
 
-Each subcommand is a thin shell over an async function in ``node.actions``
-(the same functions the web interface will call). User mistakes end with
-one line on stderr and a non-zero exit; only bugs print a traceback.
+Each subcommand is a thin shell over an async function the web interface
+will call too: ``node.actions`` (node, follows), ``node.content`` and
+``node.certification`` (mediators, offers, bulletins, the chain),
+``node.sel`` (the SEL). User mistakes end with one line on stderr and a
+non-zero exit; only bugs print a traceback.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from node.terminal import safe_streams, undecodable_argument
 
 EXIT_USAGE = 2
 EXIT_FAIL = 1
+#: What a shell reports for a program ended by SIGPIPE (128 + 13).
+EXIT_BROKEN_PIPE = 141
 
 
 class CliError(Exception):
@@ -295,6 +299,8 @@ async def cmd_sel(args: argparse.Namespace) -> int:
             return await run(args, node)
         except LedgerError as exc:
             raise CliError(str(exc)) from exc
+        except BrokenPipeError:
+            raise  # the reader went away: main stops quietly
         except OSError as exc:
             raise CliError(f"{exc.strerror or exc}") from exc
 
@@ -346,6 +352,15 @@ def _run(args: argparse.Namespace) -> int:
     except (CliError, ConfigError, ActionError, NodeError, NoNodeActor) as exc:
         print(f"coopnet {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_FAIL
+    except BrokenPipeError:
+        # `coopnet ... | head`: the reader has what it wanted. Stop quietly, as
+        # Unix tools do; what is still buffered goes nowhere instead of
+        # raising again when Python flushes stdout on exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":

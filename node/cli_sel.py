@@ -43,16 +43,22 @@ def add_parsers(sub: Any, data: Callable[[argparse.ArgumentParser], None]) -> No
     data(p)
     p.add_argument("section", metavar="SECTION", help="name@host or actor URL")
     p.add_argument(
-        "--max-deficit",
+        "--our-spending",
+        "--max-surplus",
+        dest="our_spending",
         required=True,
         metavar="HOURS",
-        help="how far our members may spend there (clearing lower limit)",
+        help="how many hours our members may spend at that section, net of what its "
+        "members spend here (the clearing account's upper limit; also --max-surplus)",
     )
     p.add_argument(
-        "--max-surplus",
+        "--their-spending",
+        "--max-deficit",
+        dest="their_spending",
         required=True,
         metavar="HOURS",
-        help="how far their members may spend here (clearing upper limit)",
+        help="how many hours that section's members may spend here, net of what ours "
+        "spend there (the clearing account's lower limit; also --max-deficit)",
     )
 
     p = ssub.add_parser("exchange", help="record an exchange (payer pays payee)")
@@ -165,7 +171,9 @@ async def run(args: argparse.Namespace, node: Any) -> int:
             )
         return 0
     if a == "peer":
-        acc = await sel.peer_add(node, args.section, args.max_deficit, args.max_surplus)
+        acc = await sel.peer_add(
+            node, args.section, our_spending=args.our_spending, their_spending=args.their_spending
+        )
         print(
             f"SEL peer {acc.peer_uri}: clearing between {hours(acc.lower_limit)} "
             f"and {hours(acc.upper_limit)}"

@@ -118,8 +118,13 @@ async def accounts(node: Node) -> list[Account]:
         )
 
 
-async def peer_add(node: Node, target: str, max_deficit: str, max_surplus: str) -> Account:
-    """Allow SEL exchanges with a peer section, within a trade-balance window."""
+async def peer_add(node: Node, target: str, their_spending: str, our_spending: str) -> Account:
+    """Allow SEL exchanges with a peer section, within a trade-balance window.
+
+    Our members paying there raise the clearing account's balance, so
+    ``our_spending`` is its upper limit; their members paying here lower it,
+    so ``their_spending`` is its lower limit (as a negative).
+    """
     remote, doc = await resolve_actor_doc(node, target)
     if doc.get("role") not in ("section", "seat"):
         raise ActionError(f"{remote.handle} is not a coopnet section")
@@ -128,8 +133,8 @@ async def peer_add(node: Node, target: str, max_deficit: str, max_surplus: str) 
             session,
             remote.uri,
             remote.name or remote.handle,
-            max_deficit=parse_hours(max_deficit, "maximum deficit"),
-            max_surplus=parse_hours(max_surplus, "maximum surplus"),
+            max_deficit=parse_hours(their_spending, "their members' spending here"),
+            max_surplus=parse_hours(our_spending, "our members' spending there"),
         )
 
 

@@ -710,6 +710,29 @@ def test_bulletin_publish_update_delete_list(
     ]
 
 
+def test_bulletin_update_of_the_text_keeps_the_authors_summary(
+    capsys: pytest.CaptureFixture[str], data: Path, tmp_path: Path
+) -> None:
+    """`bulletin update --file` without --summary keeps a summary the author gave; a summary
+    that was only the first paragraph follows the new text."""
+    d = str(data)
+    first, second = tmp_path / "v1.md", tmp_path / "v2.md"
+    first.write_text("Premier paragraphe.\n\nSuite.\n", "utf-8")
+    second.write_text("Nouveau début du texte.\n\nSuite.\n", "utf-8")
+    given = "Ce que Mastodon doit montrer."
+    publish = ["bulletin", "publish", "--data", d, "--title", "B", "--file", str(first)]
+    code, with_summary, err = run(capsys, *publish, "--summary", given)
+    assert code == 0, err
+    code, derived, err = run(capsys, *publish)
+    assert code == 0, err
+    for url in (with_summary.strip(), derived.strip()):
+        code, _, err = run(capsys, "bulletin", "update", "--data", d, url, "--file", str(second))
+        assert code == 0, err
+    summary = "SELECT summary FROM bulletins WHERE uri = ?"
+    assert rows(data, summary, with_summary.strip()) == [(given,)]
+    assert rows(data, summary, derived.strip()) == [("Nouveau début du texte.",)]
+
+
 def test_remote_lists_are_empty_on_a_new_node(
     capsys: pytest.CaptureFixture[str], data: Path
 ) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import os
 import re
 import sqlite3
 import subprocess
@@ -281,6 +282,32 @@ def test_refusal_as_a_process_prints_no_traceback(world: World) -> None:
     assert proc.returncode == 1, proc
     assert proc.stdout == ""
     assert one_line(proc.stderr).startswith("coopnet sel: error: ")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["sel", "balances"], ["sel", "history"], ["sel", "export", "exchanges"], ["deliveries"]],
+    ids=lambda a: " ".join(a),
+)
+def test_output_to_a_closed_pipe_stops_quietly(world: World, argv: list[str]) -> None:
+    """`coopnet sel balances | head -1`: when the reader has gone, the command stops
+    without an error message or a traceback, with the exit status of a SIGPIPE."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before anything is written
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "node", argv[0], *argv[1:2], "--data", str(world.data),
+             *argv[2:]],
+            cwd=ROOT,
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=30,
+        )  # fmt: skip
+    finally:
+        os.close(write_end)
+    assert proc.stderr == "", proc.stderr
+    assert proc.returncode == 141
 
 
 async def test_reconcile_with_a_section_that_is_not_a_peer(

@@ -153,3 +153,88 @@ async def test_exchange_with_a_non_peer_is_refused_locally(make_node: MakeNode) 
 
 async def rn_count(rn: RunningNode) -> int:
     return await rn.count(Exchange)
+
+
+async def test_refused_for_expiry_names_the_member_on_both_sides(make_node: MakeNode) -> None:
+    """An agreement that expired before the payee's section decided is refused; the payee
+    section's record names its member as the payee (not the payer section's clearing
+    account), as the payer's record names the payee member."""
+    from datetime import timedelta
+
+    from models.actors import get_node_actor, get_remote_actor
+    from models.interchange import handle_offer
+    from models.outbox import Activity
+
+    lome = await make_node("lome")
+    mars = await make_node("marseille", run_workers=False)  # decides below, by hand
+    await sel.peer_add(lome.node, mars.acct, "10", "10")
+    await sel.peer_add(mars.node, lome.acct, "10", "10")
+    await sel.account_open(lome.node, "cyril", "Cyril", None, None)
+    await sel.account_open(mars.node, "esi", "Esi", None, None)
+    host = mars.url.split("://", 1)[1]
+    row, _ = await sel.exchange(lome.node, "cyril", f"esi@{host}", "1", "couture")
+    async with lome.node.sessions() as session:
+        offer = (
+            (await session.execute(select(Activity).where(Activity.type == "Offer")))
+            .unique()
+            .scalar_one()
+        )
+    assert row.expires_at is not None
+    async with mars.node.write() as session:
+        signer = await get_remote_actor(session, lome.actor_id)
+        assert signer is not None
+        result = await handle_offer(
+            session,
+            mars.node.urls,
+            await get_node_actor(session),
+            signer,
+            offer.json,
+            now=row.expires_at + timedelta(minutes=1),
+        )
+    assert result.startswith("refused") and "expired" in result
+    [line] = await sel.history(mars.node)
+    assert (line.payer, line.payee) == (f"cyril@{lome.url.split('://', 1)[1]}", "esi")
+    [line] = await sel.history(lome.node)
+    assert (line.payer, line.payee) == ("cyril", f"esi@{host}")
+
+
+async def test_peer_limits_say_who_may_spend_where(
+    make_node: MakeNode, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`sel peer --our-spending` caps what our members may spend at the peer (the clearing
+    account's upper limit), `--their-spending` what its members may spend here; the help says
+    so, and the old names keep their real meaning."""
+    from node.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["sel", "peer", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "--our-spending HOURS, --max-surplus HOURS how many hours our members may spend" in (
+        help_text
+    )
+    assert "--their-spending HOURS, --max-deficit HOURS how many hours that section's" in (
+        help_text
+    )
+
+    lome = await make_node("lome")
+    mars = await make_node("marseille")
+    argv = ["sel", "peer", "--data", str(lome.config.data_dir), mars.acct]
+    code = await asyncio.to_thread(main, [*argv, "--our-spending", "1", "--their-spending", "50"])
+    assert code == 0, capsys.readouterr().err
+    async with lome.node.sessions() as session:
+        clearing = (
+            await session.execute(select(Account).where(Account.kind == "clearing"))
+        ).scalar_one()
+    assert (clearing.lower_limit, clearing.upper_limit) == (-50 * 60, 60)
+    await sel.account_open(lome.node, "ama", "", None, None)
+    host = mars.url.split("://", 1)[1]
+    with pytest.raises(LedgerError, match="limit"):
+        await sel.exchange(lome.node, "ama", f"bob@{host}", "5", "trop pour la fenêtre")
+
+    code = await asyncio.to_thread(main, [*argv, "--max-surplus", "7", "--max-deficit", "3"])
+    assert code == 0, capsys.readouterr().err
+    async with lome.node.sessions() as session:
+        clearing = (
+            await session.execute(select(Account).where(Account.kind == "clearing"))
+        ).scalar_one()
+    assert (clearing.lower_limit, clearing.upper_limit) == (-3 * 60, 7 * 60)
