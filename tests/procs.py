@@ -16,13 +16,20 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def coopnet(*args: str, within: float = 60.0) -> tuple[int, str, str]:
-    """``coopnet ARGS`` as a subprocess: (exit code, stdout, stderr)."""
+async def coopnet(
+    *args: str | bytes, within: float = 60.0, umask: int | None = None
+) -> tuple[int, str, str]:
+    """``coopnet ARGS`` as a subprocess: (exit code, stdout, stderr).
+
+    Bytes arguments are passed as they are (to test undecodable input);
+    ``umask`` runs the command under that umask, as a shell would. Output
+    is decoded with surrogateescape, so stray bytes show up in assertions.
+    """
+    argv: list[str | bytes] = [sys.executable, "-m", "node", *args]
+    if umask is not None:
+        argv = ["sh", "-c", f'umask {umask:03o}; exec "$0" "$@"', *argv]
     proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "node",
-        *args,
+        *argv,
         cwd=ROOT,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -34,4 +41,8 @@ async def coopnet(*args: str, within: float = 60.0) -> tuple[int, str, str]:
         await proc.wait()
         raise
     assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
+    return (
+        proc.returncode,
+        out.decode("utf-8", "surrogateescape"),
+        err.decode("utf-8", "surrogateescape"),
+    )

@@ -49,7 +49,7 @@ from node.actions import follow, init_node
 from node.cli import main as cli_main
 from tests.conftest import MakeNode, RunningNode
 from tests.peers.mastodon import AS_CONTEXT, PUBLIC, MastodonLikePeer, sign_cavage
-from tests.procs import ROOT, free_port
+from tests.procs import ROOT, coopnet, free_port
 
 AP = "application/activity+json"
 MIB = 1024 * 1024
@@ -353,29 +353,7 @@ def control_chars(text: str) -> list[str]:
     return sorted(repr(c) for c in bad)
 
 
-async def run_cli(
-    *args: str | bytes, umask: int | None = None, within: float = 60.0
-) -> tuple[int, str, str]:
-    """``coopnet ARGS`` as a subprocess (bytes arguments are passed as they are), optionally
-    under ``umask``: (exit code, stdout, stderr), decoded with surrogateescape."""
-    argv: list[str | bytes] = [sys.executable, "-m", "node", *args]
-    if umask is not None:
-        argv = ["sh", "-c", f'umask {umask:03o}; exec "$0" "$@"', *argv]
-    proc = await asyncio.create_subprocess_exec(
-        *argv, cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-    )
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(), within)
-    except TimeoutError:
-        proc.kill()
-        await proc.wait()
-        raise
-    assert proc.returncode is not None
-    return (
-        proc.returncode,
-        out.decode("utf-8", "surrogateescape"),
-        err.decode("utf-8", "surrogateescape"),
-    )
+run_cli = coopnet  # ``coopnet ARGS`` as a subprocess (tests/procs.py)
 
 
 def data_dir(rn: RunningNode) -> Path:
