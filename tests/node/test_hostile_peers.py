@@ -696,6 +696,47 @@ async def test_f3_large_actor_document_is_read_whole(
         await _follow_is_processed(rn, actor)
 
 
+async def _in_slow_chunks(actor: HostileActor, request: web.Request) -> web.StreamResponse:
+    """The (padded) document in 10 chunks 50 ms apart, chunked transfer encoding."""
+    body = ap_body(actor.actor_doc())
+    resp = web.StreamResponse(headers={"Content-Type": AP})
+    resp.enable_chunked_encoding()
+    await resp.prepare(request)
+    step = len(body) // 10 + 1
+    for start in range(0, len(body), step):
+        await resp.write(body[start : start + step])
+        await asyncio.sleep(0.05)
+    await resp.write_eof()
+    return resp
+
+
+async def test_f3_large_actor_document_in_slow_chunks_is_read_whole(
+    make_node: MakeNode, http: aiohttp.ClientSession
+) -> None:
+    """F3: a 300 KB actor document sent in slow chunks is read whole."""
+    rn = await make_node()
+    async with HostileActor(doc_extra=_padded, serve_actor=_in_slow_chunks) as actor:
+        status, body = await actor.post(http, f"{rn.url}/inbox", actor.follow_of(rn))
+        assert status == 202, f"a 300 KB actor document in slow chunks: {status} {body}"
+        await _follow_is_processed(rn, actor)
+
+
+async def test_f3_document_over_the_cap_is_refused(
+    make_node: MakeNode, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Whole, but bounded: an actor document over 2 MiB (sent without a length, so only
+    reading tells) is refused, and the log says why."""
+    rn = await make_node()
+
+    def huge(actor: HostileActor) -> dict[str, Any]:
+        return {"summary": "a" * (3 * MIB)}
+
+    async with HostileActor(doc_extra=huge, serve_actor=_in_slow_chunks) as actor:
+        status, body = await actor.post(http, f"{rn.url}/inbox", actor.follow_of(rn))
+    assert status == 401, body
+    assert "larger than 2097152 bytes" in caplog.text
+
+
 # ------------------------------------------------------------ F4: key fetches exhaust the pool
 
 
