@@ -171,25 +171,48 @@ def _depth(value: Any) -> int:
     return deepest
 
 
-def parse_json(data: bytes | str) -> Any:
-    """JSON from a remote party, refused (JsonError) if malformed or nested too deep.
+def _has_nul(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
-    Counting brackets is a cheap upper bound on the depth, so the walk of
-    the parsed value only happens for documents with many of them.
+
+def parse_json(data: bytes | str) -> Any:
+    """JSON from a remote party, refused (JsonError) unless it is a document we can keep.
+
+    UTF-8 only (RFC 8259 for JSON exchanged between systems); nested at most
+    MAX_JSON_DEPTH deep; no NUL character anywhere, which no fediverse
+    document needs and PostgreSQL cannot store in text. Counting brackets
+    and looking for ``\\u0000`` are cheap filters, so the walks of the
+    parsed value only happen for documents that might fail them.
     """
+    if isinstance(data, bytes):
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise JsonError(f"not UTF-8: {exc}") from None
+    else:
+        text = data
     try:
-        value = json.loads(data)
+        value = json.loads(text)
     except RecursionError:
         raise JsonError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
-    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
+    except ValueError as exc:  # JSONDecodeError
         raise JsonError(f"not valid JSON: {exc}") from None
-    brackets = (
-        data.count(b"[") + data.count(b"{")
-        if isinstance(data, bytes)
-        else (data.count("[") + data.count("{"))
-    )
+    brackets = text.count("[") + text.count("{")
     if brackets > MAX_JSON_DEPTH and _depth(value) > MAX_JSON_DEPTH:
         raise JsonError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    if "\\u0000" in text and _has_nul(value):
+        raise JsonError("JSON with a NUL character (\\u0000)")
     return value
 
 

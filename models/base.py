@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, MetaData
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase, Session, SessionTransactionOrigin
+from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
 NAMING = {
@@ -59,46 +59,33 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An async engine; for SQLite, WAL and a busy timeout so that the CLI and
-    a running server can write to the same file without 'database is locked'."""
+    """An async engine for a node's database URL (SQLite or PostgreSQL).
+
+    SQLite's own machinery (WAL, busy timeout, write-first transactions)
+    lives in models/sqlite.py and is loaded only for an SQLite URL.
+    """
+    if url.startswith("postgresql"):
+        # Connections are checked before use: a restarted database server
+        # must not turn into errors for the next requests.
+        kwargs.setdefault("pool_pre_ping", True)
+        kwargs.setdefault("pool_size", 10)
+        kwargs.setdefault("max_overflow", 10)
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
+        from models import sqlite
 
-        @event.listens_for(engine.sync_engine, "connect")
-        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-            # SQLAlchemy emits BEGIN (below), so the driver must not.
-            dbapi_conn.isolation_level = None
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=10000")
-            cur.close()
-
-        @event.listens_for(engine.sync_engine, "begin")
-        def _begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN")
-
+        sqlite.configure_engine(engine)
     return engine
 
 
-@event.listens_for(Session, "after_begin")
-def _take_write_lock_first(session: Session, transaction: Any, connection: Any) -> None:
-    """On SQLite, an explicit ``session.begin()`` (our convention for a change)
-    takes the write lock before its first read.
-
-    A transaction that reads and then writes fails at once with "database is
-    locked" if another connection (a worker, the CLI) committed in between:
-    SQLite cannot upgrade a stale snapshot, and the busy timeout does not
-    apply. A write that touches no row, as the first statement, takes the lock
-    (waiting its turn) on a fresh snapshot. Read-only sessions (autobegin) keep
-    SQLite's concurrent reads and never block.
-    """
-    if connection.dialect.name != "sqlite" or transaction.origin != SessionTransactionOrigin.BEGIN:
-        return
-    connection.exec_driver_sql("DELETE FROM alembic_version WHERE 0")
-
-
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    if engine.dialect.name == "sqlite":
+        from models.sqlite import SqliteSession
+
+        return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=SqliteSession)
     return async_sessionmaker(engine, expire_on_commit=False)

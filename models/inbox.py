@@ -19,7 +19,8 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Integer, String, Text, delete, insert, or_, select
+from sqlalchemy import Integer, String, Text, delete, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -99,37 +100,44 @@ def activity_key(activity: dict[str, Any], raw: bytes) -> str:
 async def store_incoming_many(
     session: AsyncSession, items: list[tuple[dict[str, Any], bytes, str]]
 ) -> list[bool]:
-    """Store a batch in two statements; for each item, True if it is new.
+    """Store a batch in one statement; for each item, True if it is new.
 
-    An id already stored, or repeated earlier in the same batch, is not new.
+    ``INSERT … ON CONFLICT DO NOTHING RETURNING``: an id already stored, by
+    this process or another one at the same moment, is skipped by the
+    database instead of failing the batch; an id repeated earlier in the
+    same batch is not new either.
     """
-    keys = [activity_key(activity, raw) for activity, raw, _ in items]
-    seen = set(
-        (
-            await session.execute(
-                select(InboxItem.activity_uri).where(InboxItem.activity_uri.in_(set(keys)))
-            )
-        ).scalars()
-    )
     now = utcnow()
-    rows, new = [], []
-    for key, (activity, raw, actor) in zip(keys, items, strict=True):
-        fresh = key not in seen
-        new.append(fresh)
-        if fresh:
-            seen.add(key)
-            rows.append(
-                {
-                    "activity_uri": key,
-                    "actor_uri": actor,
-                    "type": (first_type(activity) or "?")[:64],
-                    "body": raw.decode("utf-8"),
-                    "state": InboxState.PENDING,
-                    "received_at": now,
-                }
-            )
-    if rows:
-        await session.execute(insert(InboxItem), rows)
+    rows: dict[str, dict[str, Any]] = {}
+    keys = []
+    for activity, raw, actor in items:
+        key = activity_key(activity, raw)
+        keys.append(key)
+        rows.setdefault(
+            key,
+            {
+                "activity_uri": key,
+                "actor_uri": actor,
+                "type": (first_type(activity) or "?")[:64],
+                "body": raw.decode("utf-8"),
+                "state": InboxState.PENDING,
+                "received_at": now,
+            },
+        )
+    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    stmt = (
+        dialect.insert(InboxItem)
+        .values(list(rows.values()))
+        .on_conflict_do_nothing(index_elements=["activity_uri"])
+        .returning(InboxItem.activity_uri)
+    )
+    inserted = set((await session.execute(stmt)).scalars())
+    if inserted:
+        session.info["stored_inbox"] = True
+    new = []
+    for key in keys:
+        new.append(key in inserted)
+        inserted.discard(key)  # a repeat later in the batch is not new
     return new
 
 

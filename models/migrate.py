@@ -54,3 +54,13 @@ def current_revision_sync(connection: Any) -> str | None:
         return None
     row = connection.execute(text("SELECT version_num FROM alembic_version")).first()
     return str(row[0]) if row else None
+
+
+def node_actor_sync(connection: Any) -> str | None:
+    """The username of the node actor a database holds, if any."""
+    if not inspect(connection).has_table("local_actors"):
+        return None
+    row = connection.execute(
+        text("SELECT username FROM local_actors WHERE is_node ORDER BY id LIMIT 1")
+    ).first()
+    return str(row[0]) if row else None

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from federation.http import ApClient, FetchError, make_session
 from federation.inbox import KeyGone, KeyInfo, KeyResolver, fetch_key
@@ -32,7 +33,7 @@ from models.actors import (
     get_remote_actor_by_key,
     upsert_remote_actor,
 )
-from models.base import make_engine, make_sessionmaker
+from models.base import is_sqlite, make_engine, make_sessionmaker
 from models.follows import Following, FollowingState
 from models.outbox import enqueue, new_uuid
 from models.posts import LocalObject, publish_note
@@ -57,8 +58,8 @@ class ActionError(Exception):
 BUILDING = ".init-tmp"
 
 
-def _prepare_data_dir(data_dir: Path) -> Path:
-    """A private data directory with no node in it; the path to build the database at."""
+def _prepare_data_dir(data_dir: Path) -> None:
+    """A private data directory with no node in it (refused otherwise, nothing changed)."""
     if (data_dir / CONFIG_NAME).exists():
         raise ActionError(
             f"{data_dir} is already initialised ({CONFIG_NAME} exists); nothing changed"
@@ -73,7 +74,14 @@ def _prepare_data_dir(data_dir: Path) -> Path:
     try:
         data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         data_dir.chmod(0o700)
-        building = data_dir / (DB_NAME + BUILDING)
+    except OSError as exc:
+        raise ActionError(f"cannot create {data_dir}: {exc.strerror or exc}") from exc
+
+
+def _start_sqlite_file(data_dir: Path) -> Path:
+    """The file to build the SQLite database in, created private."""
+    building = data_dir / (DB_NAME + BUILDING)
+    try:
         for suffix in ("", "-wal", "-shm", "-journal"):
             # Leftovers of an init that died before it finished.
             (data_dir / (DB_NAME + BUILDING + suffix)).unlink(missing_ok=True)
@@ -81,8 +89,44 @@ def _prepare_data_dir(data_dir: Path) -> Path:
         # -shm files the database's own permissions.
         os.close(os.open(building, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     except OSError as exc:
-        raise ActionError(f"cannot create {data_dir}: {exc.strerror or exc}") from exc
+        raise ActionError(f"cannot create {building}: {exc.strerror or exc}") from exc
     return building
+
+
+async def _create_node(db_url: str, config: Config) -> None:
+    """Schema at head, then the node actor with its keys, in a database with no node."""
+    engine = make_engine(db_url)
+    try:
+        async with engine.connect() as conn:
+            revision = await conn.run_sync(migrate.current_revision_sync)
+            holder = await conn.run_sync(migrate.node_actor_sync) if revision else None
+    except OSError as exc:
+        await engine.dispose()
+        raise ActionError(f"cannot reach the database: {exc.strerror or exc}") from exc
+    except DBAPIError as exc:
+        await engine.dispose()
+        raise ActionError(f"cannot use the database: {exc.orig}") from exc
+    if holder is not None:
+        await engine.dispose()
+        raise ActionError(
+            f"the database already holds a coopnet node (@{holder}). To run it, restore its "
+            f"{CONFIG_NAME} (coopnet restore); to start a new node, give an empty database. "
+            "Nothing was changed."
+        )
+    try:
+        await migrate.upgrade_async(db_url)
+        async with make_sessionmaker(engine)() as session, session.begin():
+            await create_local_actor(
+                session,
+                config.name,
+                type_="Organization",
+                name=config.title,
+                summary=f"{config.title} : {'siège' if config.role == 'seat' else 'section'} "
+                "du réseau coopnet.",
+                is_node=True,
+            )
+    finally:
+        await engine.dispose()
 
 
 async def init_node(
@@ -92,36 +136,29 @@ async def init_node(
     role: str,
     title: str | None = None,
     seat: str | None = None,
+    database: str | None = None,
 ) -> Config:
     """Create a data directory: database at head, node actor with its key, then the config.
 
-    The database is built under a temporary name and renamed when complete;
-    the config is written last, as it is what marks a directory as
-    initialised. An init that fails half-way can simply be run again, and an
-    existing database is never touched. ``seat`` is the network's seat actor
-    URL, the trust anchor of a section (already resolved).
+    SQLite (the default): the database is built under a temporary name and
+    renamed when complete. PostgreSQL (``database``): the database must
+    exist and hold no node. The config is written last, as it is what marks
+    a directory as initialised: an init that fails half-way can simply be
+    run again, and an existing node's database is never touched. ``seat`` is
+    the network's seat actor URL, the trust anchor of a section (already
+    resolved).
     """
-    config = Config.new(data_dir, url, name, role, title)
+    config = Config.new(data_dir, url, name, role, title, database=database)
     if seat:
         config.network_seat = seat
-    building = _prepare_data_dir(data_dir)
-    building_url = f"sqlite+aiosqlite:///{building}"
+    _prepare_data_dir(data_dir)
+    if not is_sqlite(config.database_url):
+        await _create_node(config.database_url, config)
+        config.save()
+        return config
+    building = _start_sqlite_file(data_dir)
     try:
-        await migrate.upgrade_async(building_url)
-        engine = make_engine(building_url)
-        try:
-            async with make_sessionmaker(engine)() as session, session.begin():
-                await create_local_actor(
-                    session,
-                    name,
-                    type_="Organization",
-                    name=config.title,
-                    summary=f"{config.title} : {'siège' if role == 'seat' else 'section'} "
-                    "du réseau coopnet.",
-                    is_node=True,
-                )
-        finally:
-            await engine.dispose()
+        await _create_node(f"sqlite+aiosqlite:///{building}", config)
         for suffix in ("-wal", "-shm", ""):
             part = data_dir / (DB_NAME + BUILDING + suffix)
             if part.exists():

@@ -68,11 +68,23 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--role", required=True, choices=["section", "seat"])
     s.add_argument("--title", help="display name (default: the name, capitalised)")
     s.add_argument(
+        "--database",
+        metavar="URL",
+        help="PostgreSQL instead of the embedded SQLite: postgresql://USER[:PASSWORD]@HOST/NAME "
+        "(an existing, empty database)",
+    )
+    s.add_argument(
         "--seat",
         metavar="ACCOUNT_OR_URL",
         help="(section) the network's seat, e.g. siege@siege.example: the only actor whose "
         "authorisation this section accepts, and the anchor of 'coopnet verify'",
     )
+
+    s = sub.add_parser(
+        "migrate",
+        help="bring the database's schema to this version (after an upgrade; back up first)",
+    )
+    _data(s)
 
     s = sub.add_parser("serve", help="serve the node and run its delivery worker")
     _data(s)
@@ -143,7 +155,9 @@ async def cmd_init(args: argparse.Namespace) -> int:
         # Checked before anything is created: a bad seat leaves no directory behind.
         draft = Config.new(args.data, args.url, args.name, args.role, args.title)
         seat = await resolve_seat(args.seat, draft)
-    config = await init_node(args.data, args.url, args.name, args.role, args.title, seat)
+    config = await init_node(
+        args.data, args.url, args.name, args.role, args.title, seat, args.database
+    )
     print(
         f"initialised {args.data}: @{config.name}@{config.url.split('://', 1)[1]} ({config.role})"
     )
@@ -156,6 +170,42 @@ async def cmd_init(args: argparse.Namespace) -> int:
     elif seat:
         print(f"trusting the seat {seat}")
     print(f"start it with: coopnet serve --data {args.data}")
+    return 0
+
+
+async def cmd_migrate(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import DBAPIError
+
+    from models import migrate
+    from models.base import make_engine
+
+    config = load_config(args.data)
+    setup_logging(config.log_level)
+    engine = make_engine(config.database_url)
+    try:
+        async with engine.connect() as conn:
+            before = await conn.run_sync(migrate.current_revision_sync)
+    except (OSError, DBAPIError) as exc:
+        raise CliError(f"cannot reach the database: {exc}") from exc
+    finally:
+        await engine.dispose()
+    if before == migrate.HEAD:
+        print(f"the schema is already at {migrate.HEAD}; nothing to do")
+        return 0
+    if before is None:
+        raise CliError(
+            "the database is empty: create a node with coopnet init, or restore a backup"
+        )
+    from alembic.util import CommandError
+
+    try:
+        await migrate.upgrade_async(config.database_url)
+    except CommandError as exc:
+        raise CliError(
+            f"the schema is at {before}, which this coopnet does not know (it knows up to "
+            f"{migrate.HEAD}): was the database used by a newer version? ({exc})"
+        ) from exc
+    print(f"migrated the schema from {before} to {migrate.HEAD}")
     return 0
 
 
@@ -309,6 +359,7 @@ async def cmd_sel(args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = {
     "init": cmd_init,
+    "migrate": cmd_migrate,
     "serve": cmd_serve,
     "post": cmd_post,
     "follow": cmd_follow,

@@ -56,6 +56,31 @@ def check_base_url(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def database_url(value: str) -> str:
+    """A PostgreSQL URL as coopnet uses it (the asyncpg driver), or ConfigError.
+
+    Accepts what people write (``postgresql://user:pw@host/db``,
+    ``postgres://…``) and SQLAlchemy's own ``postgresql+asyncpg://…``; an
+    ``sqlite+aiosqlite:///path`` URL is kept as it is.
+    """
+    value = value.strip()
+    for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
+        if value.startswith(prefix):
+            rest = value[len(prefix) :]
+            host = rest.split("/", 1)[0].rsplit("@", 1)[-1]
+            if "/" not in rest or not rest.split("/", 1)[1] or not host:
+                raise ConfigError(
+                    f"database URL {value!r}: write postgresql://USER[:PASSWORD]@HOST[:PORT]/NAME"
+                )
+            return "postgresql+asyncpg://" + rest
+    if value.startswith("sqlite+aiosqlite:///") and len(value) > len("sqlite+aiosqlite:///"):
+        return value
+    raise ConfigError(
+        f"database URL {value!r}: coopnet uses SQLite (the default) or PostgreSQL "
+        "(postgresql://USER[:PASSWORD]@HOST[:PORT]/NAME)"
+    )
+
+
 def toml_string(value: str) -> str:
     """A TOML basic string: JSON's escapes are not enough (TOML forbids a raw DEL)."""
     out = []
@@ -114,7 +139,14 @@ class Config:
 
     @classmethod
     def new(
-        cls, data_dir: Path, url: str, name: str, role: str, title: str | None = None
+        cls,
+        data_dir: Path,
+        url: str,
+        name: str,
+        role: str,
+        title: str | None = None,
+        *,
+        database: str | None = None,
     ) -> Config:
         url = check_base_url(url)
         if not SLUG.match(name):
@@ -134,6 +166,7 @@ class Config:
             title=title or name.capitalize(),
             port=port,
             allow_private_addresses=loopback,
+            database_url=database_url(database) if database else "",
         )
 
     def to_toml(self) -> str:
@@ -288,6 +321,11 @@ def load_config(data_dir: Path) -> Config:
     if values["role"] not in ROLES:
         raise ConfigError(f"{path}: node.role must be one of {', '.join(ROLES)}")
     values.setdefault("title", values["name"])
+    if "database_url" in values:
+        try:
+            values["database_url"] = database_url(values["database_url"])
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: database.url: {exc}") from exc
     port = values.get("port", 8080)
     if not 0 <= port <= 65535:
         raise ConfigError(f"{path}: server.port {port} is not a TCP port")

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from federation.delivery import RetryPolicy
@@ -38,16 +39,18 @@ class NodeError(LookupError):
     """The data directory cannot be used as it is; the message says what to do."""
 
 
-def keep_private(db_file: Path) -> None:
-    """The data directory 0700 and the database (which holds every private key) 0600.
+def keep_private(data_dir: Path, db_file: Path | None) -> None:
+    """The data directory 0700, its config (it may hold the database password) and
+    an SQLite database (it holds every private key) 0600.
 
     ``init`` creates them so whatever the umask; this repairs a directory
     made by an older version or loosened by hand, and says so in the log.
     """
-    wanted = [(db_file.parent, 0o700)] + [
-        (db_file.with_name(db_file.name + suffix), 0o600) for suffix in ("", "-wal", "-shm")
-    ]
-    wanted.append((db_file.parent / CONFIG_NAME, 0o600))
+    wanted = [(data_dir, 0o700), (data_dir / CONFIG_NAME, 0o600)]
+    if db_file is not None:
+        wanted += [
+            (db_file.with_name(db_file.name + suffix), 0o600) for suffix in ("", "-wal", "-shm")
+        ]
     for path, mode in wanted:
         try:
             current = path.stat().st_mode & 0o777
@@ -58,6 +61,31 @@ def keep_private(db_file: Path) -> None:
             continue
         except OSError as exc:
             log.warning("cannot make %s private: %s", path, exc.strerror or exc)
+
+
+#: Session flags set by what queues work, and the channel each one notifies.
+NOTIFY_CHANNELS = {"queued_deliveries": "coopnet_delivery", "stored_inbox": "coopnet_inbox"}
+
+
+class _NoQueue:
+    """PostgreSQL: writers do not queue in the process."""
+
+    @contextlib.asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        yield
+
+
+def behind_message(config: Config, current: str | None) -> str:
+    if current is None:
+        return (
+            f"the database of {config.data_dir} is empty; create a node with coopnet init, "
+            "or restore a backup with coopnet restore"
+        )
+    return (
+        f"the database of {config.data_dir} is at schema {current}, this coopnet needs "
+        f"{migrate.HEAD}: back it up (coopnet backup), then run "
+        f"coopnet migrate --data {config.data_dir}"
+    )
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -85,13 +113,19 @@ class Node:
     key_cache: dict[str, Any] = field(default_factory=dict)
     #: Key fetches in flight by keyId: a burst signed with one new key fetches it once.
     key_fetches: dict[str, asyncio.Future[Any]] = field(default_factory=dict)
-    write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     inbox_writer: Any = None
+    _writers: Any = None
 
     def __post_init__(self) -> None:
         from node.inbox_writer import InboxWriter
 
         self.inbox_writer = InboxWriter(self)
+        if self.engine.dialect.name == "sqlite":
+            from models.sqlite import WriterQueue
+
+            self._writers = WriterQueue()
+        else:
+            self._writers = _NoQueue()
 
     @property
     def retry_policy(self) -> RetryPolicy:
@@ -99,10 +133,13 @@ class Node:
 
     @classmethod
     async def open(cls, config: Config) -> Node:
-        """Connect, bring the schema to head if it is behind (after an upgrade), load the signer.
+        """Connect, check the schema is this version's, load the signer.
 
         A missing SQLite file is an error, never silently a new empty node:
-        the keys and followers are in it.
+        the keys and followers are in it. A schema behind (after an upgrade)
+        is an error naming ``coopnet migrate``: with several processes on one
+        database, migrating is a step of its own, never a side effect of
+        starting one of them.
         """
         db_file = sqlite_path(config.database_url)
         if db_file is not None and not db_file.is_file():
@@ -110,16 +147,14 @@ class Node:
                 f"the database {db_file} is missing; restore it from a backup "
                 "(the node's keys and followers are in it), or init a new data directory"
             )
-        if db_file is not None:
-            keep_private(db_file)
+        keep_private(config.data_dir, db_file)
         engine = make_engine(config.database_url)
         sessions = make_sessionmaker(engine)
         try:
             async with engine.connect() as conn:
                 current = await conn.run_sync(migrate.current_revision_sync)
             if current != migrate.HEAD:
-                log.info("migrating the database from %s to %s", current, migrate.HEAD)
-                await migrate.upgrade_async(config.database_url)
+                raise NodeError(behind_message(config, current))
             async with sessions() as session:
                 actor: LocalActor = await get_node_actor(session)
         except Exception:
@@ -156,16 +191,26 @@ class Node:
             config, urls, engine, sessions, actor.username, signer, http, delivery_http, client
         )
 
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
-        """A session in a write transaction, one writer at a time in this process.
+        """A session in a write transaction; committed when the block ends.
 
-        SQLite has one writer; waiting here (an asyncio lock) costs nothing,
-        while waiting in SQLite's busy handler sleeps in steps of up to 100 ms.
-        Never open a write inside another write of the same task.
+        On SQLite, one writer at a time in this process (models/sqlite.py).
+        On PostgreSQL, a change that queued deliveries or inbox items also
+        notifies (``NOTIFY``, sent on commit), so that workers in other
+        processes wake at once. Never open a write inside another write of
+        the same task.
         """
-        async with self.write_lock, self.sessions() as session, session.begin():
+        async with self._writers.turn(), self.sessions() as session, session.begin():
             yield session
+            if not self.is_sqlite:
+                for flag, channel in NOTIFY_CHANNELS.items():
+                    if session.info.get(flag):
+                        await session.execute(select(func.pg_notify(channel, "")))
 
     async def close(self) -> None:
         await self.http.close()

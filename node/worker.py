@@ -186,8 +186,8 @@ class InboxWorker:
             actors: dict[str, RemoteActor | None] = {}
             for item in items:
                 await self._process(session, item, actors)
-            queued = session.info.pop("queued_deliveries", False)
-            checks = session.info.pop("queued_checks", False)
+            queued = session.info.get("queued_deliveries", False)
+            checks = session.info.get("queued_checks", False)
         if queued:
             # A Follow queued an Accept (an Offer its answer): send it now, not at the next poll.
             self.node.wake_delivery.set()

@@ -24,6 +24,7 @@ from node.app import create_app, make_runner
 from node.config import Config
 from node.context import Node
 from node.web import NODE
+from tests.pg import database_url
 
 
 @dataclass
@@ -82,7 +83,9 @@ async def make_node(tmp_path: Path) -> AsyncIterator[MakeNode]:
         sock = bound_socket()
         port = sock.getsockname()[1]
         data = tmp_path / f"{name}-{port}"
-        config = await init_node(data, f"http://127.0.0.1:{port}", name, role)
+        config = await init_node(
+            data, f"http://127.0.0.1:{port}", name, role, database=await database_url()
+        )
         for key, value in overrides.items():
             setattr(config, key, value)
         config.delivery_poll_seconds = min(config.delivery_poll_seconds, 0.1)

@@ -295,14 +295,18 @@ async def test_section_that_sets_its_seat_later_gets_authorised_again(
 async def test_serving_makes_a_loose_data_directory_private(
     make_node: MakeNode, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A data directory made by an older version (0755, database 0644) is made private when
-    the node opens it, and the log says so."""
+    """A data directory made by an older version (0755, config and database 0644) is made
+    private when the node opens it, and the log says so."""
     rn = await make_node("lome", "section")
     data = rn.config.data_dir
     data.chmod(0o755)
-    (data / "coopnet.db").chmod(0o644)
+    files = [p for p in (data / "coopnet.toml", data / "coopnet.db") if p.exists()]
+    assert len(files) == (2 if rn.node.is_sqlite else 1)
+    for path in files:
+        path.chmod(0o644)
     async with await Node.open(rn.config):
         pass
     assert data.stat().st_mode & 0o777 == 0o700
-    assert (data / "coopnet.db").stat().st_mode & 0o777 == 0o600
+    for path in files:
+        assert path.stat().st_mode & 0o777 == 0o600, path
     assert "was readable by others" in caplog.text
