@@ -35,15 +35,24 @@ def on_postgresql() -> bool:
 
 
 def _bin_dir() -> Path:
+    """The machine's PostgreSQL, else the one the pgserver package carries."""
     found = shutil.which("pg_ctl")
     if found:
         return Path(found).resolve().parent
     versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
     if versions:
         return versions[-1].parent
+    try:
+        import pgserver  # type: ignore[import-untyped]
+    except ImportError:
+        pass
+    else:
+        bundled = Path(pgserver.__file__).parent / "pginstall" / "bin"
+        if (bundled / "pg_ctl").exists():
+            return bundled
     raise RuntimeError(
-        "PostgreSQL's server binaries (initdb, pg_ctl) are not installed: "
-        "apt-get install postgresql, or run the tests on SQLite only"
+        "no PostgreSQL server binaries (initdb, pg_ctl): apt-get install postgresql, "
+        "or pip install pgserver"
     )
 
 
