@@ -92,6 +92,7 @@ async def claim_due(
                 )
                 .order_by(AttestationCheck.id)
                 .limit(limit)
+                .with_for_update(skip_locked=True)
             )
         ).scalars()
     )

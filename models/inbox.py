@@ -481,10 +481,18 @@ async def process_item(
 
 
 async def claim_pending(session: AsyncSession, limit: int) -> list[InboxItem]:
+    """Pending items, oldest first, for a worker that processes them in this transaction.
+
+    On PostgreSQL the rows stay locked (``FOR UPDATE SKIP LOCKED``) until the
+    transaction that marks them done commits: another worker skips them, and
+    a worker killed half-way releases them by its rollback, so each item's
+    effect commits exactly once. On SQLite one process writes at a time.
+    """
     rows = await session.execute(
         select(InboxItem)
         .where(InboxItem.state == InboxState.PENDING)
         .order_by(InboxItem.id)
         .limit(limit)
+        .with_for_update(skip_locked=True)
     )
     return list(rows.scalars().all())

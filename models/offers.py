@@ -348,11 +348,14 @@ async def expire_due_offers(session: AsyncSession, urls: Urls, now: datetime) ->
     rows = (
         (
             await session.execute(
-                select(Offer).where(
+                select(Offer)
+                .where(
                     Offer.state == OfferState.PUBLISHED,
                     Offer.valid_until.is_not(None),
                     Offer.valid_until <= now,
                 )
+                # Two workers' chores never end (and announce) the same offer twice.
+                .with_for_update(skip_locked=True)
             )
         )
         .scalars()

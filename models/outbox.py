@@ -168,8 +168,10 @@ async def claim_due(
     due and free; a row is never taken while an older one to the same inbox
     is waiting or in flight. The caller sends each inbox's run in order and
     stops at the first failure, so order holds without one claim per row.
-    On PostgreSQL ``SKIP LOCKED`` keeps several workers' claims disjoint;
-    in one process, claims are serialised by the worker.
+    On PostgreSQL ``SKIP LOCKED`` keeps several workers' claims of unordered
+    rows disjoint; the lease (``locked_until``, committed with the claim)
+    keeps them so while the rows are sent, outside any transaction. In one
+    process, claims are serialised by the worker.
     """
     free = or_(Delivery.locked_until.is_(None), Delivery.locked_until < now)
     unordered = (
@@ -192,6 +194,10 @@ async def claim_due(
         .scalars()
         .all()
     )
+    # Ordered rows are locked and waited for, not skipped: skipping a row
+    # another worker is claiming would make its successor look like the
+    # oldest of its inbox. Claims are short, so the wait is too; rows are
+    # locked in (inbox, id) order by everyone, so no two claims deadlock.
     ordered_rows = (
         (
             await session.execute(
@@ -200,6 +206,7 @@ async def claim_due(
                 .where(Delivery.state == DeliveryState.PENDING, Activity.ordered.is_(True))
                 .order_by(Delivery.inbox, Delivery.id)
                 .limit(ORDERED_SCAN)
+                .with_for_update(of=Delivery)
             )
         )
         .unique()

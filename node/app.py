@@ -23,7 +23,7 @@ from node.config import Config
 from node.context import Node
 from node.i18n import pick_language, translator
 from node.web import NODE, NodeHolder, error, get_node
-from node.worker import DeliveryWorker, InboxWorker, MaintenanceWorker
+from node.worker import start_workers, stop_workers
 
 log = logging.getLogger("coopnet.app")
 
@@ -124,19 +124,10 @@ def create_app(config: Config, *, run_workers: bool = True) -> web.Application:
         node = await Node.open(config)
         holder.node = node
         stop = asyncio.Event()
-        tasks: list[asyncio.Task[None]] = []
-        if run_workers:
-            tasks = [
-                asyncio.create_task(DeliveryWorker(node).run_forever(stop), name="delivery"),
-                asyncio.create_task(InboxWorker(node).run_forever(stop), name="inbox"),
-                asyncio.create_task(MaintenanceWorker(node).run_forever(stop), name="chores"),
-            ]
+        tasks = start_workers(node, stop) if run_workers else []
         yield
         stop.set()
-        if tasks:
-            _, pending = await asyncio.wait(tasks, timeout=15)
-            for task in pending:
-                task.cancel()
+        await stop_workers(tasks)
         await node.close()
 
     app.cleanup_ctx.append(lifecycle)

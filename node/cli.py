@@ -86,10 +86,42 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _data(s)
 
-    s = sub.add_parser("serve", help="serve the node and run its delivery worker")
+    s = sub.add_parser(
+        "serve",
+        help="serve the node (and, unless told otherwise, run its queue workers)",
+        description="One process serves the node and runs its queue workers (the default, "
+        "fine for a section on a small machine). On PostgreSQL, --workers N runs N web "
+        "processes on one port plus a queue-worker process; --no-workers serves only, for "
+        "machines whose workers run elsewhere ('coopnet worker').",
+    )
     _data(s)
     s.add_argument("--host", help="address to listen on (default: from the config, 127.0.0.1)")
     s.add_argument("--port", type=int, help="port to listen on (default: from the config)")
+    mode = s.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="(PostgreSQL) N web processes on the port, plus one queue-worker process",
+    )
+    mode.add_argument(
+        "--no-workers",
+        action="store_true",
+        help="(PostgreSQL) serve only; queue workers run elsewhere ('coopnet worker')",
+    )
+    s.add_argument(
+        "--reuse-port",
+        action="store_true",
+        help="share the port with other coopnet processes (SO_REUSEPORT)",
+    )
+
+    s = sub.add_parser(
+        "worker",
+        help="(PostgreSQL) run the queue workers only: deliveries, inbox, chores",
+        description="Run a node's queue workers without serving HTTP. Any number of worker "
+        "processes, on any number of machines, can share the node's PostgreSQL database.",
+    )
+    _data(s)
 
     s = sub.add_parser("post", help="publish a public Note from the node actor")
     _data(s)
@@ -209,6 +241,14 @@ async def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _needs_postgresql(config: Any, what: str) -> None:
+    if config.database_url.startswith("sqlite"):
+        raise CliError(
+            f"{what} needs PostgreSQL: on SQLite one process serves and works "
+            "(move up with: coopnet db copy --data DIR --to postgresql://...)"
+        )
+
+
 async def cmd_serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
@@ -218,20 +258,68 @@ async def cmd_serve(args: argparse.Namespace) -> int:
     setup_logging(config.log_level)
     host = args.host or config.host
     port = args.port if args.port is not None else config.port
-    runner = make_runner(create_app(config), config)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
+    if args.workers is not None:
+        if args.workers < 1:
+            raise CliError("--workers must be 1 or more")
+        _needs_postgresql(config, "--workers")
+        from node.supervisor import supervise
+
+        await _check_schema(config)
+        return await supervise(args.data, args.workers, host, port)
+    if args.no_workers:
+        _needs_postgresql(config, "--no-workers")
+    runner = make_runner(create_app(config, run_workers=not args.no_workers), config)
+    try:
+        await runner.setup()
+    except Exception:
+        await runner.cleanup()
+        raise
+    site = web.TCPSite(runner, host, port, reuse_port=args.reuse_port or None)
     try:
         await site.start()
     except OSError as exc:
         await runner.cleanup()
         raise CliError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
     logging.getLogger("coopnet").info(
-        "serving %s (%s) on http://%s:%d", config.url, config.role, host, port
+        "serving %s (%s) on http://%s:%d%s",
+        config.url,
+        config.role,
+        host,
+        port,
+        "" if not args.no_workers else " (no queue workers here)",
     )
     await _wait_for_signal()
     logging.getLogger("coopnet").info("shutting down; queued deliveries stay in the database")
     await runner.cleanup()
+    return 0
+
+
+async def _check_schema(config: Any) -> None:
+    """Refuse early, in the parent, rather than in every child process."""
+    from node.context import Node
+
+    node = await Node.open(config)
+    await node.close()
+
+
+async def cmd_worker(args: argparse.Namespace) -> int:
+    from node.context import Node
+    from node.worker import start_workers, stop_workers
+
+    config = load_config(args.data)
+    setup_logging(config.log_level)
+    _needs_postgresql(config, "a separate worker process")
+    node = await Node.open(config)
+    stop = asyncio.Event()
+    tasks = start_workers(node, stop)
+    logging.getLogger("coopnet").info("queue workers of %s running", config.url)
+    try:
+        await _wait_for_signal()
+    finally:
+        logging.getLogger("coopnet").info("stopping; the batch in flight is finished first")
+        stop.set()
+        await stop_workers(tasks)
+        await node.close()
     return 0
 
 
@@ -361,6 +449,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = 
     "init": cmd_init,
     "migrate": cmd_migrate,
     "serve": cmd_serve,
+    "worker": cmd_worker,
     "post": cmd_post,
     "follow": cmd_follow,
     "following": cmd_relations,

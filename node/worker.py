@@ -276,3 +276,35 @@ class MaintenanceWorker:
             except Exception:
                 log.exception("maintenance error")
             await _sleep_until(self.interval, stop, asyncio.Event())
+
+
+def start_workers(node: Node, stop: asyncio.Event) -> list[asyncio.Task[None]]:
+    """Every queue worker of a node, as tasks that end when ``stop`` is set.
+
+    On PostgreSQL a listener also turns other processes' NOTIFY into wake-ups.
+    """
+    tasks = [
+        asyncio.create_task(DeliveryWorker(node).run_forever(stop), name="delivery"),
+        asyncio.create_task(InboxWorker(node).run_forever(stop), name="inbox"),
+        asyncio.create_task(MaintenanceWorker(node).run_forever(stop), name="chores"),
+    ]
+    if not node.is_sqlite:
+        from node.wakeups import listen
+
+        tasks.append(asyncio.create_task(listen(node, stop), name="wakeups"))
+    return tasks
+
+
+#: Seconds a stopping worker has to finish and record the batch in flight.
+STOP_GRACE = 15.0
+
+
+async def stop_workers(tasks: list[asyncio.Task[None]]) -> None:
+    """Let the batches in flight finish and be recorded; cancel what is still running."""
+    if not tasks:
+        return
+    _, pending = await asyncio.wait(tasks, timeout=STOP_GRACE)
+    for task in pending:
+        task.cancel()
+    if pending:
+        await asyncio.wait(pending, timeout=5)
