@@ -123,6 +123,37 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _data(s)
 
+    s = sub.add_parser(
+        "backup",
+        help="write one archive with the node's config and database (safe while it runs)",
+    )
+    _data(s)
+    s.add_argument("--out", required=True, type=Path, metavar="FILE", help="the archive to write")
+
+    s = sub.add_parser(
+        "restore", help="rebuild a data directory from a backup (never overwrites a node)"
+    )
+    _data(s)
+    s.add_argument("archive", type=Path, metavar="FILE", help="an archive made by coopnet backup")
+    s.add_argument(
+        "--database",
+        metavar="URL",
+        help="(PostgreSQL backup) restore into this empty database instead of the one in the "
+        "backup's config",
+    )
+
+    s = sub.add_parser("db", help="move the node's database (SQLite to PostgreSQL)")
+    dsub = s.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    s = dsub.add_parser(
+        "copy",
+        help="copy every table into an empty PostgreSQL database, then use it",
+        description="Stop the node first. Copies every row (keys, followers, queues in flight, "
+        "the ledger) into an empty database, checks the counts, then points coopnet.toml at "
+        "it. The old database is left as it was.",
+    )
+    _data(s)
+    s.add_argument("--to", required=True, metavar="URL", help="postgresql://USER@HOST/NAME")
+
     s = sub.add_parser("post", help="publish a public Note from the node actor")
     _data(s)
     s.add_argument("text", metavar="TEXT", help="the text to post (plain text; links are linked)")
@@ -202,6 +233,34 @@ async def cmd_init(args: argparse.Namespace) -> int:
     elif seat:
         print(f"trusting the seat {seat}")
     print(f"start it with: coopnet serve --data {args.data}")
+    return 0
+
+
+async def cmd_backup(args: argparse.Namespace) -> int:
+    from node.database import backup
+
+    out = await backup(load_config(args.data), args.out)
+    print(f"wrote {out}")
+    return 0
+
+
+async def cmd_restore(args: argparse.Namespace) -> int:
+    from node.database import restore
+
+    config = await restore(args.data, args.archive, args.database)
+    print(f"restored @{config.name} ({config.url}) into {args.data}")
+    print(f"start it with: coopnet serve --data {args.data}")
+    return 0
+
+
+async def cmd_db(args: argparse.Namespace) -> int:
+    from node.database import copy_database
+
+    config = load_config(args.data)
+    report = await copy_database(config, args.to)
+    print(f"copied {sum(report.tables.values())} rows in {len(report.tables)} tables to "
+          f"{report.target}")  # fmt: skip
+    print(f"{args.data}/coopnet.toml now uses it; start the node again with coopnet serve")
     return 0
 
 
@@ -448,6 +507,9 @@ async def cmd_sel(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = {
     "init": cmd_init,
     "migrate": cmd_migrate,
+    "backup": cmd_backup,
+    "restore": cmd_restore,
+    "db": cmd_db,
     "serve": cmd_serve,
     "worker": cmd_worker,
     "post": cmd_post,
