@@ -96,9 +96,11 @@ async def copy_database(config: Config, target: str) -> CopyReport:
                     "database. Nothing was changed."
                 )
             await migrate.upgrade_async(target)
+            await src.rollback()  # a fresh transaction for the copy
             if src.dialect.name == "sqlite":
-                # A consistent snapshot, and no writer while we copy.
-                await src.exec_driver_sql("BEGIN IMMEDIATE")
+                # Taking the write lock first: a consistent snapshot, and no
+                # writer while we copy (as models/sqlite.py does for writes).
+                await src.execute(text("DELETE FROM alembic_version WHERE 0"))
             else:
                 await src.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
             async with target_engine.begin() as dst:
