@@ -120,6 +120,10 @@ class Config:
     delivery_concurrency: int = 32
     delivery_max_age_hours: float = 72.0
     delivery_poll_seconds: float = 0.5
+    #: How long a claimed delivery is reserved for the worker sending it; a
+    #: worker killed mid-send releases its rows when this expires. Longer
+    #: than the HTTP timeout, or a slow answer could be sent twice.
+    delivery_lease_seconds: float = 120.0
     http_timeout_seconds: float = 10.0
     log_level: str = "INFO"
     #: The network's seat (actor URL): the only issuer of authorisations this
@@ -235,6 +239,9 @@ concurrency = {self.delivery_concurrency}
 # Give up on a delivery after this many hours of failures.
 max_age_hours = {self.delivery_max_age_hours}
 poll_seconds = {self.delivery_poll_seconds}
+# Seconds a claimed delivery stays reserved for its worker (a killed worker's
+# rows are sent by another after this); keep it above http_timeout_seconds.
+lease_seconds = {self.delivery_lease_seconds}
 """
 
     def save(self) -> Path:
@@ -278,6 +285,7 @@ _SCHEMA: dict[str, dict[str, tuple[str, type | tuple[type, ...]]]] = {
         "concurrency": ("delivery_concurrency", int),
         "max_age_hours": ("delivery_max_age_hours", (int, float)),
         "poll_seconds": ("delivery_poll_seconds", (int, float)),
+        "lease_seconds": ("delivery_lease_seconds", (int, float)),
     },
 }
 
@@ -329,7 +337,16 @@ def load_config(data_dir: Path) -> Config:
     port = values.get("port", 8080)
     if not 0 <= port <= 65535:
         raise ConfigError(f"{path}: server.port {port} is not a TCP port")
-    for key in ("header_timeout_seconds", "body_timeout_seconds", "http_timeout_seconds"):
+    for key in (
+        "header_timeout_seconds",
+        "body_timeout_seconds",
+        "http_timeout_seconds",
+        "delivery_lease_seconds",
+    ):
         if key in values and not values[key] > 0:
             raise ConfigError(f"{path}: {key} must be a number of seconds above 0")
+    if values.get("delivery_lease_seconds", 120.0) <= values.get("http_timeout_seconds", 10.0):
+        raise ConfigError(
+            f"{path}: delivery.lease_seconds must be longer than federation.http_timeout_seconds"
+        )
     return Config(data_dir=data_dir, **values)

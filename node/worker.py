@@ -31,8 +31,6 @@ from node.context import Node
 log = logging.getLogger("coopnet.delivery")
 inbox_log = logging.getLogger("coopnet.inbox")
 
-#: A claimed row is ours for this long; a worker killed mid-send releases it by expiry.
-LEASE = timedelta(minutes=2)
 
 
 class DeliveryWorker:
@@ -40,6 +38,9 @@ class DeliveryWorker:
         self.node = node
         self.concurrency = node.config.delivery_concurrency
         self.batch = batch or max(self.concurrency * 2, 16)
+        # A claimed row is ours for this long; a worker killed mid-send
+        # releases it by expiry (then it is sent again: at least once).
+        self.lease = timedelta(seconds=node.config.delivery_lease_seconds)
         self._sem = asyncio.Semaphore(self.concurrency)
         # Lanes of one worker claim one at a time: SQLite has no SKIP LOCKED, and
         # two overlapping claim transactions could lease the same rows.
@@ -57,7 +58,7 @@ class DeliveryWorker:
     async def run_once(self) -> int:
         now = utcnow()
         async with self._claiming, self.node.write() as session:
-            due = await claim_due(session, now, self.batch, LEASE)
+            due = await claim_due(session, now, self.batch, self.lease)
         if not due:
             return 0
         # Ordered rows go one inbox at a time, in order, stopping at the first
