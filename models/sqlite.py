@@ -61,12 +61,35 @@ def _take_write_lock_first(session: Session, transaction: Any, connection: Any) 
 
 class WriterQueue:
     """One writer at a time in this process: waiting here costs nothing, while
-    waiting in SQLite's busy handler sleeps in steps of up to 100 ms."""
+    waiting in SQLite's busy handler sleeps in steps of up to 100 ms.
+
+    An ``urgent`` writer (the inbox's, whose senders wait for their 202)
+    goes before writers already waiting (the queue workers' batches), so
+    accepting an activity never waits behind more than the batch in
+    progress.
+    """
 
     def __init__(self) -> None:
         self._lock = asyncio.Lock()
+        self._urgent = 0
 
     @contextlib.asynccontextmanager
-    async def turn(self) -> AsyncIterator[None]:
-        async with self._lock:
+    async def turn(self, urgent: bool = False) -> AsyncIterator[None]:
+        if urgent:
+            self._urgent += 1
+            try:
+                await self._lock.acquire()
+            finally:
+                self._urgent -= 1
+        else:
+            while True:
+                await self._lock.acquire()
+                if not self._urgent:
+                    break
+                # An urgent writer is waiting: let it go first.
+                self._lock.release()
+                await asyncio.sleep(0)
+        try:
             yield
+        finally:
+            self._lock.release()

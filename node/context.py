@@ -71,7 +71,7 @@ class _NoQueue:
     """PostgreSQL: writers do not queue in the process."""
 
     @contextlib.asynccontextmanager
-    async def turn(self) -> AsyncIterator[None]:
+    async def turn(self, urgent: bool = False) -> AsyncIterator[None]:
         yield
 
 
@@ -196,16 +196,17 @@ class Node:
         return self.engine.dialect.name == "sqlite"
 
     @contextlib.asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncSession]:
+    async def write(self, *, urgent: bool = False) -> AsyncIterator[AsyncSession]:
         """A session in a write transaction; committed when the block ends.
 
-        On SQLite, one writer at a time in this process (models/sqlite.py).
+        On SQLite, one writer at a time in this process (models/sqlite.py);
+        ``urgent`` goes before waiting writers (someone waits for the answer).
         On PostgreSQL, a change that queued deliveries or inbox items also
         notifies (``NOTIFY``, sent on commit), so that workers in other
         processes wake at once. Never open a write inside another write of
         the same task.
         """
-        async with self._writers.turn(), self.sessions() as session, session.begin():
+        async with self._writers.turn(urgent), self.sessions() as session, session.begin():
             yield session
             if not self.is_sqlite:
                 for flag, channel in NOTIFY_CHANNELS.items():

@@ -40,7 +40,7 @@ class InboxWriter:
         while self.pending:
             batch, self.pending = self.pending[:MAX_BATCH], self.pending[MAX_BATCH:]
             try:
-                async with self.node.write() as session:
+                async with self.node.write(urgent=True) as session:
                     results = await store_incoming_many(
                         session, [(activity, raw, actor) for activity, raw, actor, _ in batch]
                     )

@@ -177,18 +177,18 @@ class InboxWorker:
         self.batch = batch
 
     async def run_once(self) -> int:
-        """Process a batch in one transaction, each item in its own savepoint.
+        """Process a batch in one transaction; returns how many items.
 
-        One commit per batch instead of one per activity; an item that fails
-        rolls back only its savepoint and is marked failed.
+        One commit per batch instead of one per activity, and no savepoint
+        per item on the way: when an item raises, the whole batch rolls back
+        and is processed again with each item in its own savepoint, so the
+        failing one is marked failed and the others go through.
         """
-        async with self.node.write() as session:
-            items = await claim_pending(session, self.batch)
-            actors: dict[str, RemoteActor | None] = {}
-            for item in items:
-                await self._process(session, item, actors)
-            queued = session.info.get("queued_deliveries", False)
-            checks = session.info.get("queued_checks", False)
+        try:
+            items, queued, checks = await self._batch(isolate=False)
+        except Exception as exc:
+            inbox_log.info("an item of the batch failed (%s); going through it item by item", exc)
+            items, queued, checks = await self._batch(isolate=True)
         if queued:
             # A Follow queued an Accept (an Offer its answer): send it now, not at the next poll.
             self.node.wake_delivery.set()
@@ -196,10 +196,46 @@ class InboxWorker:
             # The seat announced an authorisation: fetch and check it now,
             # outside the batch's transaction.
             await check_announced(self.node)
-        return len(items)
+        return items
 
-    async def _process(
-        self, session: AsyncSession, item: InboxItem, actors: dict[str, RemoteActor | None]
+    async def _batch(self, *, isolate: bool) -> tuple[int, bool, bool]:
+        lines: list[tuple[InboxItem, str]] = []
+        async with self.node.write() as session:
+            items = await claim_pending(session, self.batch)
+            actors: dict[str, RemoteActor | None] = {}
+            for item in items:
+                if isolate:
+                    await self._process_isolated(session, item, actors, lines)
+                else:
+                    result = await process_item(
+                        session, self.node.urls, item, actors, seat=self.node.config.network_seat
+                    )
+                    self._done(item, result, lines)
+            queued = bool(session.info.get("queued_deliveries", False))
+            checks = bool(session.info.get("queued_checks", False))
+        # Logged once committed: a batch that rolled back did nothing.
+        for item, result in lines:
+            inbox_log.info(
+                "%s %s from %s: %s",
+                item.type,
+                item.activity_uri,
+                strip_fragment(item.actor_uri),
+                result,
+            )
+        return len(items), queued, checks
+
+    def _done(self, item: InboxItem, result: str, lines: list[tuple[InboxItem, str]]) -> None:
+        item.state = InboxState.DONE
+        item.processed_at = utcnow()
+        item.error = result if result.startswith("ignored") else None
+        lines.append((item, result))
+
+    async def _process_isolated(
+        self,
+        session: AsyncSession,
+        item: InboxItem,
+        actors: dict[str, RemoteActor | None],
+        lines: list[tuple[InboxItem, str]],
     ) -> None:
         try:
             async with session.begin_nested():
@@ -213,16 +249,7 @@ class InboxWorker:
             item.error = f"{type(exc).__name__}: {exc}"[:1000]
             item.processed_at = utcnow()
             return
-        item.state = InboxState.DONE
-        item.processed_at = utcnow()
-        item.error = result if result.startswith("ignored") else None
-        inbox_log.info(
-            "%s %s from %s: %s",
-            item.type,
-            item.activity_uri,
-            strip_fragment(item.actor_uri),
-            result,
-        )
+        self._done(item, result, lines)
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

@@ -27,6 +27,7 @@ from sqlalchemy import select
 from models.actors import RemoteActor
 from models.follows import Follower, Following, FollowingState
 from models.inbox import InboxItem, InboxState
+from models.outbox import Activity
 from models.posts import RemoteObject
 from node.actions import follow
 from node.worker import InboxWorker
@@ -397,6 +398,44 @@ async def test_same_activity_twice_is_stored_once(
     assert two[0] == 202, two[1]
     assert await rn.count(InboxItem) == 1
     assert await rn.count(InboxItem, InboxItem.activity_uri == activity["id"]) == 1
+
+
+async def test_an_item_that_fails_is_marked_and_the_rest_of_its_batch_goes_through(
+    make_node: MakeNode, http: aiohttp.ClientSession, peer: MastodonLikePeer
+) -> None:
+    """A batch is processed without a savepoint per item; when one item raises (here a
+    stored body that is not JSON, as a bug would), the batch is processed again item by
+    item: that one ends failed with its error, the Follows before and after it take effect
+    exactly once."""
+    rn = await make_node(run_workers=False)
+    ctx = Ctx(http, rn, peer, inbox_url(rn, "shared"))
+    first = make_activity(peer, rn)
+    status, body = await send_activity(ctx, first)
+    assert status == 202, body
+    async with rn.node.write() as session:
+        session.add(
+            InboxItem(
+                activity_uri=f"{peer.actor_id('alice')}#broken",
+                actor_uri=peer.actor_id("alice"),
+                type="Follow",
+                body="{not json",
+                state=InboxState.PENDING,
+            )
+        )
+    second = make_activity(peer, rn, actor=peer.actor_id("bob"))
+    status, body = await send_activity(ctx, second, username="bob")
+    assert status == 202, body
+
+    assert await InboxWorker(rn.node).run_once() == 3
+
+    states = {i.activity_uri: (i.state, i.error) for i in await inbox_items(rn)}
+    assert states[first["id"]] == (InboxState.DONE, None)
+    assert states[second["id"]] == (InboxState.DONE, None)
+    broken = states[f"{peer.actor_id('alice')}#broken"]
+    assert broken[0] == InboxState.FAILED and "JSONDecodeError" in (broken[1] or "")
+    assert await rn.count(Follower) == 2
+    accepts = await rn.count(Activity, Activity.type == "Accept")
+    assert accepts == 2  # the first pass rolled back: nothing was done twice
 
 
 # ------------------------------------------------------------------------- hostile HTML
