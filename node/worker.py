@@ -32,7 +32,6 @@ log = logging.getLogger("coopnet.delivery")
 inbox_log = logging.getLogger("coopnet.inbox")
 
 
-
 class DeliveryWorker:
     def __init__(self, node: Node, *, batch: int | None = None) -> None:
         self.node = node
