@@ -7,6 +7,9 @@ backend does with them (SQLite keeps no zone), so that comparisons with
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -55,8 +58,29 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-def utcnow() -> datetime:
+def _system_clock() -> datetime:
     return datetime.now(UTC)
+
+
+#: Where every "now" of the domain code comes from. A context variable, so a
+#: test (or a simulation) sets it once around the code it drives, including
+#: the tasks that code starts, and moves time forward instead of waiting.
+CLOCK: ContextVar[Callable[[], datetime]] = ContextVar("coopnet_clock", default=_system_clock)
+
+
+def utcnow() -> datetime:
+    """The current time, from CLOCK (the system clock unless one was set)."""
+    return CLOCK.get()()
+
+
+@contextmanager
+def clock(now: Callable[[], datetime]) -> Iterator[None]:
+    """Use ``now`` as the clock within the block (and in tasks started there)."""
+    token = CLOCK.set(now)
+    try:
+        yield
+    finally:
+        CLOCK.reset(token)
 
 
 def is_sqlite(url: str) -> bool:

@@ -21,9 +21,9 @@ from urllib.parse import urlsplit
 
 import aiohttp
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from models.base import utcnow
+from models.base import clock, utcnow
 from models.inbox import InboxItem, InboxState
 from models.mediators import Profile
 from models.offers import Offer, OfferDraft
@@ -43,6 +43,7 @@ from node.content import (
     offer_withdraw,
 )
 from node.worker import DeliveryWorker, InboxWorker, MaintenanceWorker
+from tests.clock import FakeClock
 from tests.conftest import MakeNode, RunningNode
 from tests.peers.mastodon import MastodonLikePeer, ReceivedActivity
 
@@ -657,36 +658,32 @@ async def test_expired_offer_is_ended_and_its_delete_queued(
     assert await DeliveryWorker(rn.node).run_once() == 1
     await peer.wait_for(lambda r: r.type == "Accept")
 
-    offer = await offer_publish(rn.node, draft(valid_until=utcnow() + timedelta(days=1)))
-    other = await offer_publish(rn.node, draft(title="Toujours valable"))
-    assert await MaintenanceWorker(rn.node).run_once() == 0  # nothing due yet
-    async with rn.node.sessions() as session, session.begin():
-        await session.execute(
-            update(Offer)
-            .where(Offer.id == offer.id)
-            .values(valid_until=utcnow() - timedelta(minutes=1))
-        )
-
-    assert await MaintenanceWorker(rn.node).run_once() == 1
-    assert await MaintenanceWorker(rn.node).run_once() == 0  # done once only
-    async with rn.node.sessions() as session:
-        states = dict((await session.execute(select(Offer.uri, Offer.state))).tuples().all())
-        queued = (
-            (
-                await session.execute(
-                    select(Delivery.inbox)
-                    .join(Activity, Activity.id == Delivery.activity_id)
-                    .where(Activity.type == "Delete", Activity.object_uri == offer.uri)
+    time = FakeClock()
+    with clock(time):
+        offer = await offer_publish(rn.node, draft(valid_until=utcnow() + timedelta(days=1)))
+        other = await offer_publish(rn.node, draft(title="Toujours valable"))
+        assert await MaintenanceWorker(rn.node).run_once() == 0  # nothing due yet
+        time.advance(timedelta(days=1, minutes=1))  # the day passes, without waiting for it
+        assert await MaintenanceWorker(rn.node).run_once() == 1
+        assert await MaintenanceWorker(rn.node).run_once() == 0  # done once only
+        async with rn.node.sessions() as session:
+            states = dict((await session.execute(select(Offer.uri, Offer.state))).tuples().all())
+            queued = (
+                (
+                    await session.execute(
+                        select(Delivery.inbox)
+                        .join(Activity, Activity.id == Delivery.activity_id)
+                        .where(Activity.type == "Delete", Activity.object_uri == offer.uri)
+                    )
                 )
+                .scalars()
+                .all()
             )
-            .scalars()
-            .all()
-        )
-    assert states == {offer.uri: "expired", other.uri: "published"}
-    assert queued and set(queued) <= {peer.shared_inbox, peer.inbox("alice")}, queued
+        assert states == {offer.uri: "expired", other.uri: "published"}
+        assert queued and set(queued) <= {peer.shared_inbox, peer.inbox("alice")}, queued
 
-    await DeliveryWorker(rn.node).run_once()
-    gone = await peer.wait_for(received("Delete", offer.uri))
-    assert gone.object["type"] == "Tombstone"
-    assert await ap_get_status(http, offer.uri) == 410
-    assert [o.uri for o in await offer_list(rn.node)] == [other.uri]
+        await DeliveryWorker(rn.node).run_once()
+        gone = await peer.wait_for(received("Delete", offer.uri))
+        assert gone.object["type"] == "Tombstone"
+        assert await ap_get_status(http, offer.uri) == 410
+        assert [o.uri for o in await offer_list(rn.node)] == [other.uri]
