@@ -31,7 +31,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from federation.vocab import AS_CONTEXT, get_id, parse_time, same_origin
 from models.actors import LocalActor, RemoteActor
 from models.base import utcnow
-from models.exchanges import (
+from models.html import plain_line
+from models.outbox import enqueue, new_uuid
+from models.sel.accounts import (
+    MAX_AMOUNT,
+    Account,
+    LedgerError,
+    check_amount,
+    clearing_account,
+    get_account,
+)
+from models.sel.exchanges import (
     CATEGORIES,
     Exchange,
     ExchangeError,
@@ -40,19 +50,7 @@ from models.exchanges import (
     check_category,
     check_description,
 )
-from models.html import plain_line
-from models.ledger import (
-    MAX_AMOUNT,
-    Account,
-    LedgerError,
-    check_amount,
-    clearing_account,
-    get_account,
-    hold,
-    post,
-    release,
-)
-from models.outbox import enqueue, new_uuid
+from models.sel.ledger import hold, post, release
 from models.to_ap import iso
 from models.urls import Urls
 

@@ -15,23 +15,23 @@ from sqlalchemy import select
 
 from federation.http import FetchError
 from federation.inbox import InboxError, KeyGone, verify_request
-from models import exchanges as ex_model
 from models import interchange
 from models.actors import get_node_actor
-from models.exchanges import Exchange
-from models.ledger import (
+from models.sel import exchanges as ex_model
+from models.sel import local
+from models.sel.accounts import (
     Account,
     AccountStatus,
     LedgerError,
-    LedgerReport,
     check_limits,
     clearing_account,
     get_account,
     hours,
     open_account,
     open_clearing,
-    verify_ledger,
 )
+from models.sel.exchanges import Exchange
+from models.sel.ledger import LedgerReport, verify_ledger
 from node.actions import ActionError, key_resolver, resolve_actor_doc
 from node.context import Node
 from node.web import error, get_node, json_response, target_uri
@@ -170,7 +170,7 @@ async def exchange(
             )
             warnings: list[str] = []
         else:
-            row, warnings = await ex_model.record_local(
+            row, warnings = await local.record_local(
                 session,
                 node.urls.base,
                 payer=payer,
@@ -186,17 +186,17 @@ async def exchange(
 
 async def confirm(node: Node, ref: str, member: str | None) -> tuple[Exchange, list[str]]:
     async with node.write() as session:
-        return await ex_model.confirm_local(session, ref, member)
+        return await local.confirm_local(session, ref, member)
 
 
 async def reject(node: Node, ref: str, member: str | None, reason: str) -> Exchange:
     async with node.write() as session:
-        return await ex_model.reject_local(session, ref, member, reason)
+        return await local.reject_local(session, ref, member, reason)
 
 
 async def cancel(node: Node, ref: str, reason: str) -> Exchange:
     async with node.write() as session:
-        return await ex_model.cancel_local(session, ref, reason)
+        return await local.cancel_local(session, ref, reason)
 
 
 @dataclass

@@ -8,8 +8,8 @@ from collections.abc import Awaitable, Callable
 import pytest
 from sqlalchemy import select
 
-from models.exchanges import Exchange
-from models.ledger import Account, LedgerError
+from models.sel.accounts import Account, LedgerError
+from models.sel.exchanges import Exchange
 from node import sel
 from node.actions import follow, list_following
 from tests.conftest import MakeNode, RunningNode

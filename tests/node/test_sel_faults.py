@@ -36,9 +36,10 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select
 
-from models.exchanges import CATEGORIES, Exchange
 from models.inbox import InboxItem
-from models.ledger import Account, Entry
+from models.sel.accounts import Account
+from models.sel.exchanges import CATEGORIES, Exchange
+from models.sel.ledger import Entry
 from node import sel
 from node.actions import follow, list_following
 from node.config import DB_NAME
@@ -925,7 +926,7 @@ async def test_text_from_a_peer_is_stored_as_one_clean_line(
     """A peer's description and category end up in ``sel history`` on the admin's terminal
     and in the CSV export: no control characters (a newline forging a history line, an
     escape sequence driving the terminal), and a category from the section's list, as
-    for an exchange recorded here (models/exchanges.py check_description/check_category).
+    for an exchange recorded here (models/sel/exchanges.py check_description/check_category).
     Refusing such an Offer would do as well as cleaning it."""
     rn = await section_peered_with(make_node, fake)
     obj = agreement(fake, rn)

@@ -45,10 +45,11 @@ from sqlalchemy import func, select, update
 
 from federation.http import Signer
 from models.base import utcnow
-from models.exchanges import Exchange
 from models.inbox import InboxItem
-from models.ledger import Account, Entry, LedgerError
 from models.outbox import Activity, Delivery
+from models.sel.accounts import Account, LedgerError
+from models.sel.exchanges import Exchange
+from models.sel.ledger import Entry
 from models.to_ap import iso
 from node import sel
 from node.actions import follow, init_node, list_following
