@@ -15,10 +15,9 @@ from sqlalchemy import select
 
 from federation.http import FetchError
 from federation.inbox import InboxError, KeyGone, verify_request
-from models import interchange
 from models.actors import get_node_actor
 from models.sel import exchanges as ex_model
-from models.sel import local
+from models.sel import local, origin
 from models.sel.accounts import (
     Account,
     AccountStatus,
@@ -32,6 +31,7 @@ from models.sel.accounts import (
 )
 from models.sel.exchanges import Exchange
 from models.sel.ledger import LedgerReport, verify_ledger
+from models.sel.reconcile import clearing_view, compare_views
 from node.actions import ActionError, key_resolver, resolve_actor_doc
 from node.context import Node
 from node.web import error, get_node, json_response, target_uri
@@ -157,7 +157,7 @@ async def exchange(
             if recorded_by != "payer":
                 raise LedgerError("with another section, the payer's section records the exchange")
             me = await get_node_actor(session)
-            row = await interchange.start(
+            row = await origin.start(
                 session,
                 node.urls,
                 me,
@@ -166,7 +166,7 @@ async def exchange(
                 amount=minutes,
                 description=description,
                 category=category,
-                expires_in=expires_in or interchange.DEFAULT_EXPIRY,
+                expires_in=expires_in or origin.DEFAULT_EXPIRY,
             )
             warnings: list[str] = []
         else:
@@ -331,7 +331,7 @@ async def reconcile(node: Node, target: str) -> Reconciliation:
     async with node.sessions() as session:
         if await clearing_account(session, remote.uri) is None:
             raise ActionError(f"{remote.handle} is not a SEL peer of this section")
-        ours = await interchange.clearing_view(session, remote.uri)
+        ours = await clearing_view(session, remote.uri)
     base = remote.uri.split("/users/", 1)[0]
     try:
         theirs = await node.client.get_json(f"{base}/sel/clearing", accept="application/json")
@@ -339,7 +339,7 @@ async def reconcile(node: Node, target: str) -> Reconciliation:
         raise ActionError(f"cannot get {remote.handle}'s view: {exc}") from exc
     if not isinstance(theirs, dict) or theirs.get("peer") != node.urls.actor(node.node_username):
         raise ActionError(f"{remote.handle} answered with something that is not our clearing view")
-    diffs, flight = interchange.compare_views(ours, theirs)
+    diffs, flight = compare_views(ours, theirs)
     return Reconciliation(remote.uri, diffs, flight, ours, theirs)
 
 
@@ -364,5 +364,5 @@ async def clearing_route(request: web.Request) -> web.Response:
     async with node.sessions() as session:
         if await clearing_account(session, key.owner) is None:
             return error(403, "only a SEL peer of this section may see its clearing")
-        view = await interchange.clearing_view(session, key.owner)
+        view = await clearing_view(session, key.owner)
     return json_response(view)

@@ -2,7 +2,8 @@
 
 Inside a section (``models.sel.local``) a row follows the members' answers;
 between sections the same row records the protocol's state on each side
-(see models/interchange.py).
+(``models.sel.origin`` for the payer's section, ``models.sel.responder``
+for the payee's).
 """
 
 from __future__ import annotations

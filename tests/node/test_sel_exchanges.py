@@ -162,8 +162,8 @@ async def test_refused_for_expiry_names_the_member_on_both_sides(make_node: Make
     from datetime import timedelta
 
     from models.actors import get_node_actor, get_remote_actor
-    from models.interchange import handle_offer
     from models.outbox import Activity
+    from models.sel.responder import handle_offer
 
     lome = await make_node("lome")
     mars = await make_node("marseille", run_workers=False)  # decides below, by hand

@@ -586,7 +586,7 @@ def agreement(
     end: datetime | None = None,
     ident: str | None = None,
 ) -> dict[str, Any]:
-    """An Agreement as models/interchange.py ``agreement_doc`` writes one, by hand."""
+    """An Agreement as models/sel/to_ap.py ``agreement_doc`` writes one, by hand."""
     end = end or datetime.now(UTC) + timedelta(hours=1)
     return {
         "id": ident or f"{peer.base_url}/sel/exchanges/{uuid.uuid4()}",
