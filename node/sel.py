@@ -272,6 +272,7 @@ async def export_csv(node: Node, what: str) -> str:
                 "minutes",
                 "category",
                 "description",
+                "reason_code",
                 "reason",
                 "created_at",
             ]
@@ -289,6 +290,7 @@ async def export_csv(node: Node, what: str) -> str:
                     e.amount,
                     e.category,
                     e.description,
+                    e.reason_code or "",
                     e.reason or "",
                     e.created_at.isoformat(timespec="seconds"),
                 ]

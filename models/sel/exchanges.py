@@ -90,6 +90,10 @@ class Exchange(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: A refusal's machine-readable code ("limit", "expired"…), as a Reject carries it;
+    #: none for an answer from a member of this section.
+    reason_code: Mapped[str | None] = mapped_column(String(32))
+    #: Why, for people: a member's words, or a refusal's message (without its code).
     reason: Mapped[str | None] = mapped_column(Text)
     #: The responder's per-peer sequence number of its commit (both sides store it).
     peer_seq: Mapped[int | None] = mapped_column(Integer)

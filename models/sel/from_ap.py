@@ -6,6 +6,7 @@ agreement must be the signer's, its payer one of the signer's members.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
@@ -18,6 +19,8 @@ from models.urls import Urls
 
 #: A peer's sequence number is stored in a 64-bit signed integer column.
 MAX_SEQUENCE = 2**63 - 1
+#: A refusal's code, as sections send it ("limit", "unknown_member"); fits its column.
+REASON_CODE = re.compile(r"[a-z][a-z0-9_]{0,31}")
 
 
 def host_of(uri: str) -> str:
@@ -88,6 +91,18 @@ def parse_agreement(urls: Urls, signer: RemoteActor, obj: Any) -> Terms:
         category,
         expiry,
     )
+
+
+def refusal_of(activity: dict[str, Any]) -> tuple[str | None, str]:
+    """A Reject's reason code (None when it sent none that looks like one) and its
+    message for people: the ``content``, without the "code: " it starts with."""
+    raw = activity.get("reason")
+    code = raw if isinstance(raw, str) and REASON_CODE.fullmatch(raw) else None
+    content = activity.get("content")
+    message = content if isinstance(content, str) else "refused"
+    if code and message.startswith(f"{code}: "):
+        message = message[len(code) + 2 :]
+    return code, message
 
 
 def accepted_sequence(activity: dict[str, Any]) -> tuple[int | None, Any]:

@@ -28,9 +28,9 @@ from models.sel.exchanges import (
     check_category,
     check_description,
 )
-from models.sel.from_ap import accepted_sequence, host_of
+from models.sel.from_ap import accepted_sequence, host_of, refusal_of
 from models.sel.ledger import hold, post, release
-from models.sel.to_ap import agreement_doc, offer_doc
+from models.sel.to_ap import agreement_doc, offer_doc, refusal_content
 from models.urls import Urls
 
 log = logging.getLogger("coopnet.sel")
@@ -211,10 +211,8 @@ async def handle_reject(
         log.error("peer %s rejected %s after accepting it; reconcile with it", signer.uri, ex.uri)
         return f"ignored: Reject of {ex.uri}, which the peer had accepted"
     await _release_hold(session, ex)
-    content = activity.get("content")
-    reason = content if isinstance(content, str) else "refused"
-    expired = activity.get("reason") == "expired"
-    ex.move_to(State.EXPIRED if expired else State.REJECTED)
-    ex.reason = reason[:500]
+    code, message = refusal_of(activity)
+    ex.move_to(State.EXPIRED if code == "expired" else State.REJECTED)
+    ex.reason_code, ex.reason = code, message[:500]
     ex.decided_at = utcnow()
-    return f"{ex.state} {ex.uri}: {reason[:200]}"
+    return f"{ex.state} {ex.uri}: {refusal_content(code, message)[:200]}"

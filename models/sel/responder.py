@@ -23,7 +23,7 @@ from models.sel.accounts import Account, LedgerError, clearing_account
 from models.sel.exchanges import CATEGORIES, Exchange, Role, State
 from models.sel.from_ap import Refusal, Terms, parse_agreement
 from models.sel.ledger import post
-from models.sel.to_ap import NOT_PEER, answer_doc, not_peer_reject
+from models.sel.to_ap import NOT_PEER, answer_doc, not_peer_reject, refusal_content
 from models.urls import Urls
 
 
@@ -62,7 +62,9 @@ async def handle_offer(
         return f"refused {uri}: {refusal}"
     ex = await _decide(session, signer, clearing, terms, now)
     await _send(session, node, signer, answer_doc(urls, node, signer, activity, ex))
-    return f"{ex.state} {terms.uri}" + (f" ({ex.reason})" if ex.reason else "")
+    if ex.state == State.COMMITTED:
+        return f"{ex.state} {terms.uri}"
+    return f"{ex.state} {terms.uri} ({refusal_content(ex.reason_code, ex.reason)})"
 
 
 async def _send(
@@ -91,6 +93,7 @@ async def _refuse_non_peer(
             peer_uri=signer.uri,
             amount=0,
             performed_on=now.date().isoformat(),
+            reason_code="not_peer",
             reason=NOT_PEER,
             decided_at=now,
         )
@@ -114,7 +117,7 @@ async def _refuse_unusable(
     if not same_origin(uri, signer.uri):
         # Not the signer's agreement: answer, but record nothing under an id
         # that belongs to someone else (it could block their real Offer).
-        stub = Exchange(uri=uri, state=State.REFUSED, reason=f"{refusal.code}: {refusal}")
+        stub = Exchange(uri=uri, state=State.REFUSED, reason_code=refusal.code, reason=str(refusal))
         await _send(session, node, signer, answer_doc(urls, node, signer, activity, stub))
         return
     ex = Exchange(
@@ -127,7 +130,8 @@ async def _refuse_unusable(
         peer_uri=signer.uri,
         amount=0,
         performed_on=now.date().isoformat(),
-        reason=f"{refusal.code}: {refusal}",
+        reason_code=refusal.code,
+        reason=str(refusal),
         decided_at=now,
         remote_party=None,
     )
@@ -188,7 +192,7 @@ async def _decide(
         ).scalar_one_or_none() or 0
         ex.state, ex.peer_seq = State.COMMITTED, seq + 1
     except Refusal as refusal:
-        ex.reason = f"{refusal.code}: {refusal}"
+        ex.reason_code, ex.reason = refusal.code, str(refusal)
     session.add(ex)
     await session.flush()
     return ex

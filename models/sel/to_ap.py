@@ -18,7 +18,7 @@ from models.to_ap import iso
 from models.urls import Urls
 
 UNIT = "minute"
-NOT_PEER = "not_peer: this section does not exchange with yours (not a SEL peer)"
+NOT_PEER = "this section does not exchange with yours (not a SEL peer)"
 SEL_CONTEXT: list[Any] = [
     AS_CONTEXT,
     {
@@ -97,9 +97,17 @@ def answer_doc(
         result["published"] = iso(ex.decided_at or utcnow())
     else:
         doc["type"] = "Reject"
-        doc["reason"] = (ex.reason or "").split(":", 1)[0]
-        doc["content"] = ex.reason or "refused"
+        doc["reason"] = ex.reason_code or ""
+        doc["content"] = refusal_content(ex.reason_code, ex.reason)
     return doc
+
+
+def refusal_content(code: str | None, message: str | None) -> str:
+    """A Reject's ``content``: "code: message", as sections have always sent it
+    (a peer that reads only ``content`` still sees the code)."""
+    if code and message:
+        return f"{code}: {message}"
+    return code or message or "refused"
 
 
 def not_peer_reject(
@@ -114,7 +122,7 @@ def not_peer_reject(
         "to": [signer.uri],
         "object": offer.get("id"),
         "reason": "not_peer",
-        "content": NOT_PEER,
+        "content": refusal_content("not_peer", NOT_PEER),
     }
     if uri:
         reject["result"] = {"id": uri, "type": "Agreement"}

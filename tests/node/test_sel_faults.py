@@ -719,7 +719,7 @@ async def test_bad_offers_are_refused_with_a_reason_and_move_nothing(
     assert await stranger.sign_and_post(inbox(rn), foreign_offer) == 202
 
     failures: list[str] = []
-    for what, _, reason, activity in sent:
+    for what, obj, reason, activity in sent:
         answer = await answer_to(fake, activity["id"])
         doc = answer.activity
         content = doc.get("content")
@@ -729,6 +729,10 @@ async def test_bad_offers_are_refused_with_a_reason_and_move_nothing(
             failures.append(f"{what}: reason {doc.get('reason')!r}, expected {reason!r}")
         elif not isinstance(content, str) or len(content) <= len(reason) + 2:
             failures.append(f"{what}: no explanation for people in content: {content!r}")
+        elif (row := await exchange_row(rn, obj["id"])) is not None:
+            # Recorded as code and message; on the wire, as ever, "code: message".
+            if (row.reason_code, content) != (reason, f"{reason}: {row.reason}"):
+                failures.append(f"{what}: {row.reason_code!r} {row.reason!r} sent as {content!r}")
         if answer.actor != rn.actor_id:
             failures.append(f"{what}: answered by {answer.actor}")
     assert not failures, "\n".join(failures)
