@@ -89,15 +89,19 @@ async def post(
     kind: str = "exchange",
     hold_released: int = 0,
     check_limits_: bool = True,
+    now: datetime | None = None,
 ) -> Entry:
-    """Append one entry and move the balances, in the caller's transaction."""
+    """Append one entry and move the balances, in the caller's transaction.
+
+    ``now`` is the entry's time (part of its hash), the caller's clock by default.
+    """
     check_amount(amount)
     if payer.id == payee.id:
         raise LedgerError("payer and payee are the same account")
     if check_limits_:
         check_can_move(payer, payee, amount, hold_released=hold_released)
     head = await _head(session)
-    now = utcnow()
+    now = now or utcnow()
     seq = head.seq + 1
     digest = entry_hash(head.hash, seq, exchange_uuid, kind, payer.code, payee.code, amount, now)
     entry = Entry(

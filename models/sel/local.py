@@ -7,7 +7,7 @@ entry.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -44,12 +44,14 @@ async def record_local(
     category: str = "other",
     performed_on: date | None = None,
     recorded_by: str = "payer",
+    now: datetime | None = None,
 ) -> tuple[Exchange, list[str]]:
     """Record an exchange between two members; it posts when the other one confirms.
 
     Returns warnings for accounts close to a limit. A move that would
     already break a limit is refused now rather than at confirmation.
     """
+    now = now or utcnow()
     check_amount(amount)
     if recorded_by not in ("payer", "payee"):
         raise ExchangeError("recorded_by is 'payer' or 'payee'")
@@ -70,8 +72,9 @@ async def record_local(
         amount=amount,
         description=check_description(description),
         category=check_category(category),
-        performed_on=(performed_on or utcnow().date()).isoformat(),
+        performed_on=(performed_on or now.date()).isoformat(),
         recorded_by=recorded_by,
+        created_at=now,
     )
     session.add(row)
     await session.flush()
@@ -90,8 +93,9 @@ async def _party(session: AsyncSession, row: Exchange, member: str | None) -> No
 
 
 async def confirm_local(
-    session: AsyncSession, ref: str, member: str | None = None
+    session: AsyncSession, ref: str, member: str | None = None, *, now: datetime | None = None
 ) -> tuple[Exchange, list[str]]:
+    now = now or utcnow()
     row = await get_exchange(session, ref)
     if row.role != Role.LOCAL or row.state != State.PENDING:
         raise ExchangeError(f"this exchange is {row.state}; only a pending one can be confirmed")
@@ -101,26 +105,33 @@ async def confirm_local(
         await session.get(Account, row.payee_id),
     )
     assert payer is not None and payee is not None
-    await post(session, row.uuid, payer, payee, row.amount)
+    await post(session, row.uuid, payer, payee, row.amount, now=now)
     row.move_to(State.CONFIRMED)
-    row.decided_at = utcnow()
+    row.decided_at = now
     return row, near_limit_warnings([payer, payee])
 
 
 async def reject_local(
-    session: AsyncSession, ref: str, member: str | None = None, reason: str = ""
+    session: AsyncSession,
+    ref: str,
+    member: str | None = None,
+    reason: str = "",
+    *,
+    now: datetime | None = None,
 ) -> Exchange:
     row = await get_exchange(session, ref)
     if row.role != Role.LOCAL or row.state != State.PENDING:
         raise ExchangeError(f"this exchange is {row.state}; only a pending one can be rejected")
     await _party(session, row, member)
     row.move_to(State.REJECTED)
-    row.decided_at = utcnow()
+    row.decided_at = now or utcnow()
     row.reason = reason.strip()[:500] or None
     return row
 
 
-async def cancel_local(session: AsyncSession, ref: str, reason: str = "") -> Exchange:
+async def cancel_local(
+    session: AsyncSession, ref: str, reason: str = "", *, now: datetime | None = None
+) -> Exchange:
     """The admin's correction: a reversing entry, the original stays in the journal."""
     row = await get_exchange(session, ref)
     if row.role != Role.LOCAL:
@@ -138,7 +149,7 @@ async def cancel_local(session: AsyncSession, ref: str, reason: str = "") -> Exc
     # A reversal that would push the payee past a limit (they spent what they
     # received) is refused: fix it with a new exchange once they can afford it.
     try:
-        await post(session, row.uuid, payee, payer, row.amount, kind="reversal")
+        await post(session, row.uuid, payee, payer, row.amount, kind="reversal", now=now)
     except LedgerError as exc:
         raise ExchangeError(f"cannot cancel now: {exc}") from exc
     row.move_to(State.CANCELLED)

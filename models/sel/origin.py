@@ -170,9 +170,13 @@ async def _release_hold(session: AsyncSession, ex: Exchange) -> tuple[Account, A
 
 
 async def handle_accept(
-    session: AsyncSession, signer: RemoteActor, activity: dict[str, Any]
+    session: AsyncSession,
+    signer: RemoteActor,
+    activity: dict[str, Any],
+    now: datetime | None = None,
 ) -> str | None:
     """S1: the peer committed; turn the hold into the final posting. None: not a SEL answer."""
+    now = now or utcnow()
     ex = await _originated(session, signer, activity)
     if ex is None:
         return None
@@ -184,9 +188,9 @@ async def handle_accept(
         return f"ignored: Accept of {ex.uri}, which the peer had refused ({ex.state})"
     payer, clearing = await _release_hold(session, ex)
     # The hold reserved the room: the posting cannot fail on limits it already passed.
-    await post(session, ex.uuid, payer, clearing, ex.amount, check_limits_=False)
+    await post(session, ex.uuid, payer, clearing, ex.amount, check_limits_=False, now=now)
     ex.move_to(State.SETTLED)
-    ex.decided_at = utcnow()
+    ex.decided_at = now
     seq, sent = accepted_sequence(activity)
     ex.peer_seq = seq
     if seq is not None:
@@ -199,9 +203,13 @@ async def handle_accept(
 
 
 async def handle_reject(
-    session: AsyncSession, signer: RemoteActor, activity: dict[str, Any]
+    session: AsyncSession,
+    signer: RemoteActor,
+    activity: dict[str, Any],
+    now: datetime | None = None,
 ) -> str | None:
     """S1: the peer refused; release the hold. None: not a SEL answer."""
+    now = now or utcnow()
     ex = await _originated(session, signer, activity)
     if ex is None:
         return None
@@ -214,5 +222,5 @@ async def handle_reject(
     code, message = refusal_of(activity)
     ex.move_to(State.EXPIRED if code == "expired" else State.REJECTED)
     ex.reason_code, ex.reason = code, message[:500]
-    ex.decided_at = utcnow()
+    ex.decided_at = now
     return f"{ex.state} {ex.uri}: {refusal_content(code, message)[:200]}"

@@ -48,7 +48,7 @@ async def handle_offer(
     if existing is not None:
         if existing.role != Role.RESPONDER or existing.peer_uri != signer.uri:
             return "ignored: an Offer reusing an agreement id that is not this peer's"
-        await _send(session, node, signer, answer_doc(urls, node, signer, activity, existing))
+        await _send(session, node, signer, answer_doc(urls, node, signer, activity, existing, now))
         return f"repeated Offer {uri}: answered again ({existing.state})"
     if clearing is None:
         await _refuse_non_peer(session, urls, node, signer, activity, uri, now)
@@ -61,7 +61,7 @@ async def handle_offer(
         await _refuse_unusable(session, urls, node, signer, activity, clearing, uri, refusal, now)
         return f"refused {uri}: {refusal}"
     ex = await _decide(session, signer, clearing, terms, now)
-    await _send(session, node, signer, answer_doc(urls, node, signer, activity, ex))
+    await _send(session, node, signer, answer_doc(urls, node, signer, activity, ex, now))
     if ex.state == State.COMMITTED:
         return f"{ex.state} {terms.uri}"
     return f"{ex.state} {terms.uri} ({refusal_content(ex.reason_code, ex.reason)})"
@@ -93,6 +93,7 @@ async def _refuse_non_peer(
             peer_uri=signer.uri,
             amount=0,
             performed_on=now.date().isoformat(),
+            created_at=now,
             reason_code="not_peer",
             reason=NOT_PEER,
             decided_at=now,
@@ -118,7 +119,7 @@ async def _refuse_unusable(
         # Not the signer's agreement: answer, but record nothing under an id
         # that belongs to someone else (it could block their real Offer).
         stub = Exchange(uri=uri, state=State.REFUSED, reason_code=refusal.code, reason=str(refusal))
-        await _send(session, node, signer, answer_doc(urls, node, signer, activity, stub))
+        await _send(session, node, signer, answer_doc(urls, node, signer, activity, stub, now))
         return
     ex = Exchange(
         uuid=new_uuid(),
@@ -130,6 +131,7 @@ async def _refuse_unusable(
         peer_uri=signer.uri,
         amount=0,
         performed_on=now.date().isoformat(),
+        created_at=now,
         reason_code=refusal.code,
         reason=str(refusal),
         decided_at=now,
@@ -137,7 +139,7 @@ async def _refuse_unusable(
     )
     session.add(ex)
     await session.flush()
-    await _send(session, node, signer, answer_doc(urls, node, signer, activity, ex))
+    await _send(session, node, signer, answer_doc(urls, node, signer, activity, ex, now))
 
 
 async def _decide(
@@ -161,6 +163,7 @@ async def _decide(
         description=name,
         category=category,
         performed_on=now.date().isoformat(),
+        created_at=now,
         expires_at=terms.expiry,
         decided_at=now,
     )
@@ -178,7 +181,7 @@ async def _decide(
             raise Refusal("unknown_member", f"no member {code!r} in this section")
         try:
             async with session.begin_nested():
-                await post(session, ident, clearing, member, terms.amount)
+                await post(session, ident, clearing, member, terms.amount, now=now)
         except LedgerError as exc:
             raise Refusal("limit", str(exc)) from exc
         seq = (

@@ -6,12 +6,12 @@ the payer's section; the Accept or Reject answering it, from the payee's.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from federation.vocab import AS_CONTEXT
 from models.actors import LocalActor, RemoteActor
-from models.base import utcnow
 from models.outbox import new_uuid
 from models.sel.exchanges import Exchange, State
 from models.to_ap import iso
@@ -79,7 +79,12 @@ def offer_doc(
 
 
 def answer_doc(
-    urls: Urls, node: LocalActor, peer: RemoteActor, offer: dict[str, Any], ex: Exchange
+    urls: Urls,
+    node: LocalActor,
+    peer: RemoteActor,
+    offer: dict[str, Any],
+    ex: Exchange,
+    now: datetime,
 ) -> dict[str, Any]:
     """The Accept (with the commit's sequence) or Reject (with the reason) of a decided Offer."""
     result: dict[str, Any] = {"id": ex.uri, "type": "Agreement"}
@@ -94,7 +99,7 @@ def answer_doc(
     if ex.state == State.COMMITTED:
         doc["type"] = "Accept"
         result["sequence"] = ex.peer_seq
-        result["published"] = iso(ex.decided_at or utcnow())
+        result["published"] = iso(ex.decided_at or now)
     else:
         doc["type"] = "Reject"
         doc["reason"] = ex.reason_code or ""
