@@ -42,7 +42,7 @@ async def run(figs: Figures, sizes: SelSizes, work: Path) -> None:
     from datetime import timedelta
 
     from models.actors import get_node_actor
-    from models.interchange import start
+    from models.sel.origin import start
     from node import sel
     from node.actions import follow, init_node, list_following
     from node.config import load_config

@@ -5,11 +5,10 @@ from models import (  # noqa: F401
     attestation_checks,
     attestations,
     bulletins,
-    exchanges,
     follows,
     inbox,
-    ledger,
     offers,
     outbox,
     posts,
 )
+from models.sel import accounts, exchanges, ledger  # noqa: F401

@@ -35,7 +35,6 @@ from federation.vocab import (
     parse_time,
     same_origin,
 )
-from models import interchange
 from models.actors import (
     LocalActor,
     RemoteActor,
@@ -58,6 +57,7 @@ from models.follows import (
 from models.html import html_to_text, plain_line, sanitize_html
 from models.outbox import enqueue, new_uuid
 from models.posts import RemoteObject
+from models.sel import origin, responder
 from models.states import IllegalTransition
 from models.to_ap import accept_activity
 from models.urls import Urls
@@ -226,7 +226,7 @@ async def _our_follow(ctx: InboxContext, ref: Any) -> Following | None:
 async def handle_accept(ctx: InboxContext, activity: dict[str, Any]) -> str:
     row = await _our_follow(ctx, activity.get("object"))
     if row is None:
-        sel = await interchange.handle_accept(ctx.session, ctx.signer, activity)
+        sel = await origin.handle_accept(ctx.session, ctx.signer, activity)
         return sel if sel is not None else "ignored: Accept of nothing we asked this actor"
     row.move_to(FollowingState.ACCEPTED)
     row.accepted_at = utcnow()
@@ -236,7 +236,7 @@ async def handle_accept(ctx: InboxContext, activity: dict[str, Any]) -> str:
 async def handle_reject(ctx: InboxContext, activity: dict[str, Any]) -> str:
     row = await _our_follow(ctx, activity.get("object"))
     if row is None:
-        sel = await interchange.handle_reject(ctx.session, ctx.signer, activity)
+        sel = await origin.handle_reject(ctx.session, ctx.signer, activity)
         return sel if sel is not None else "ignored: Reject of nothing we asked this actor"
     row.move_to(FollowingState.REJECTED)
     return f"{ctx.signer.handle} rejected our Follow"
@@ -428,7 +428,7 @@ async def handle_offer(ctx: InboxContext, activity: dict[str, Any]) -> str:
     obj = activity["object"]
     if obj.get("type") != "Agreement":
         return "ignored: Offer of something other than an Agreement"
-    return await interchange.handle_offer(ctx.session, ctx.urls, node, ctx.signer, activity)
+    return await responder.handle_offer(ctx.session, ctx.urls, node, ctx.signer, activity)
 
 
 HANDLERS: dict[str, Handler] = {

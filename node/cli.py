@@ -488,7 +488,7 @@ async def cmd_content(args: argparse.Namespace) -> int:
 
 
 async def cmd_sel(args: argparse.Namespace) -> int:
-    from models.ledger import LedgerError
+    from models.sel.accounts import LedgerError
     from node.cli_sel import run
 
     async def go(node: Any) -> int:

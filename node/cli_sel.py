@@ -11,7 +11,7 @@ from typing import Any
 
 
 def _expiry(value: str) -> timedelta:
-    from models.ledger import LedgerError
+    from models.sel.accounts import LedgerError
 
     try:
         hours = float(value)
@@ -135,12 +135,12 @@ def add_parsers(sub: Any, data: Callable[[argparse.ArgumentParser], None]) -> No
 
 
 async def run(args: argparse.Namespace, node: Any) -> int:
-    from models.ledger import AccountStatus, hours
+    from models.sel.accounts import AccountStatus, hours
     from node import sel
 
     a = args.action
     if a == "account":
-        from models.ledger import LedgerError
+        from models.sel.accounts import LedgerError
 
         accounts = {acc.code: acc for acc in await sel.accounts(node)}
         if args.code not in accounts:

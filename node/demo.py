@@ -183,7 +183,7 @@ async def _check(nodes: list[Node], handles: list[str]) -> int:
 async def _check_chain_and_sel(nodes: list[Node], note_uri: str, handles: list[str]) -> int:
     from sqlalchemy import select
 
-    from models.exchanges import Exchange
+    from models.sel.exchanges import Exchange
     from node import certification, sel
 
     seat, lome, marseille = nodes

@@ -15,23 +15,23 @@ from sqlalchemy import select
 
 from federation.http import FetchError
 from federation.inbox import InboxError, KeyGone, verify_request
-from models import exchanges as ex_model
-from models import interchange
 from models.actors import get_node_actor
-from models.exchanges import Exchange
-from models.ledger import (
+from models.sel import exchanges as ex_model
+from models.sel import local, origin
+from models.sel.accounts import (
     Account,
     AccountStatus,
     LedgerError,
-    LedgerReport,
     check_limits,
     clearing_account,
     get_account,
     hours,
     open_account,
     open_clearing,
-    verify_ledger,
 )
+from models.sel.exchanges import Exchange
+from models.sel.ledger import LedgerReport, verify_ledger
+from models.sel.reconcile import clearing_view, compare_views
 from node.actions import ActionError, key_resolver, resolve_actor_doc
 from node.context import Node
 from node.web import error, get_node, json_response, target_uri
@@ -157,7 +157,7 @@ async def exchange(
             if recorded_by != "payer":
                 raise LedgerError("with another section, the payer's section records the exchange")
             me = await get_node_actor(session)
-            row = await interchange.start(
+            row = await origin.start(
                 session,
                 node.urls,
                 me,
@@ -166,11 +166,11 @@ async def exchange(
                 amount=minutes,
                 description=description,
                 category=category,
-                expires_in=expires_in or interchange.DEFAULT_EXPIRY,
+                expires_in=expires_in or origin.DEFAULT_EXPIRY,
             )
             warnings: list[str] = []
         else:
-            row, warnings = await ex_model.record_local(
+            row, warnings = await local.record_local(
                 session,
                 node.urls.base,
                 payer=payer,
@@ -186,17 +186,17 @@ async def exchange(
 
 async def confirm(node: Node, ref: str, member: str | None) -> tuple[Exchange, list[str]]:
     async with node.write() as session:
-        return await ex_model.confirm_local(session, ref, member)
+        return await local.confirm_local(session, ref, member)
 
 
 async def reject(node: Node, ref: str, member: str | None, reason: str) -> Exchange:
     async with node.write() as session:
-        return await ex_model.reject_local(session, ref, member, reason)
+        return await local.reject_local(session, ref, member, reason)
 
 
 async def cancel(node: Node, ref: str, reason: str) -> Exchange:
     async with node.write() as session:
-        return await ex_model.cancel_local(session, ref, reason)
+        return await local.cancel_local(session, ref, reason)
 
 
 @dataclass
@@ -272,6 +272,7 @@ async def export_csv(node: Node, what: str) -> str:
                 "minutes",
                 "category",
                 "description",
+                "reason_code",
                 "reason",
                 "created_at",
             ]
@@ -289,6 +290,7 @@ async def export_csv(node: Node, what: str) -> str:
                     e.amount,
                     e.category,
                     e.description,
+                    e.reason_code or "",
                     e.reason or "",
                     e.created_at.isoformat(timespec="seconds"),
                 ]
@@ -331,7 +333,7 @@ async def reconcile(node: Node, target: str) -> Reconciliation:
     async with node.sessions() as session:
         if await clearing_account(session, remote.uri) is None:
             raise ActionError(f"{remote.handle} is not a SEL peer of this section")
-        ours = await interchange.clearing_view(session, remote.uri)
+        ours = await clearing_view(session, remote.uri)
     base = remote.uri.split("/users/", 1)[0]
     try:
         theirs = await node.client.get_json(f"{base}/sel/clearing", accept="application/json")
@@ -339,7 +341,7 @@ async def reconcile(node: Node, target: str) -> Reconciliation:
         raise ActionError(f"cannot get {remote.handle}'s view: {exc}") from exc
     if not isinstance(theirs, dict) or theirs.get("peer") != node.urls.actor(node.node_username):
         raise ActionError(f"{remote.handle} answered with something that is not our clearing view")
-    diffs, flight = interchange.compare_views(ours, theirs)
+    diffs, flight = compare_views(ours, theirs)
     return Reconciliation(remote.uri, diffs, flight, ours, theirs)
 
 
@@ -364,5 +366,5 @@ async def clearing_route(request: web.Request) -> web.Response:
     async with node.sessions() as session:
         if await clearing_account(session, key.owner) is None:
             return error(403, "only a SEL peer of this section may see its clearing")
-        view = await interchange.clearing_view(session, key.owner)
+        view = await clearing_view(session, key.owner)
     return json_response(view)

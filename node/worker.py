@@ -22,9 +22,9 @@ from federation.vocab import strip_fragment
 from models.actors import RemoteActor, get_node_actor
 from models.base import utcnow
 from models.inbox import InboxItem, InboxState, claim_pending, process_item
-from models.interchange import reask_overdue
 from models.offers import expire_due_offers
 from models.outbox import Delivery, DeliveryState, claim_due
+from models.sel.origin import reask_overdue
 from node.certification import check_announced
 from node.context import Node
 

@@ -10,7 +10,7 @@ from sqlalchemy import create_engine
 
 import models.all  # noqa: F401
 from models.base import Base
-from models.migrate import HEAD, head_revision, upgrade
+from models.migrate import HEAD, alembic_config, head_revision, upgrade
 
 
 def test_migrations_match_models(tmp_path: Path) -> None:
@@ -71,3 +71,82 @@ def test_upgrade_keeps_data_across_every_revision(tmp_path: Path) -> None:
         assert con.execute("PRAGMA foreign_key_check").fetchall() == []
     finally:
         con.close()
+
+
+def test_refusals_stored_as_code_and_message_are_split(tmp_path: Path) -> None:
+    """Before 0006 a refusal kept "code: message" in ``reason``; the migration moves the
+    code to ``reason_code`` and leaves the message. A member's words on a local
+    exchange, and text that does not start with a code sections send, stay whole."""
+    import sqlite3
+
+    from alembic import command
+
+    db = tmp_path / "old.db"
+    url = f"sqlite+aiosqlite:///{db}"
+    upgrade(url, "0005")
+    limit = "'bob' would go above its limit of 20 h (balance 19.5 h)"
+    rows = {
+        # uri: (role, state, reason as written before 0006)
+        "r-limit": ("responder", "refused", f"limit: {limit}"),
+        "r-member": ("responder", "refused", "unknown_member: no member 'zoé' in this section"),
+        "r-peer": (
+            "responder",
+            "refused",
+            "not_peer: this section does not exchange with yours (not a SEL peer)",
+        ),
+        "r-bad": ("responder", "refused", "amount: the amount 'x: 1' is not a positive number"),
+        "o-amount": ("origin", "rejected", "amount: the amount must be between 1 and 60000"),
+        "o-expired": ("origin", "expired", "expired: the agreement expired before it was decided"),
+        "o-expired-words": ("origin", "expired", "too late, sorry"),
+        "o-other": ("origin", "rejected", "busy: not today"),
+        "o-nospace": ("origin", "rejected", "limit:no space"),
+        "l-rejected": ("local", "rejected", "limit: I never had the lesson"),
+        "l-confirmed": ("local", "confirmed", None),
+        "r-committed": ("responder", "committed", None),
+    }
+    con = sqlite3.connect(db)
+    for n, (uri, (role, state, reason)) in enumerate(rows.items()):
+        con.execute(
+            "INSERT INTO sel_exchanges (uuid, uri, role, state, amount, description, category,"
+            " performed_on, recorded_by, created_at, reason) VALUES (?, ?, ?, ?, 60, '',"
+            " 'other', '2026-01-01', 'payer', '2026-01-01 00:00:00', ?)",
+            (f"u{n}", uri, role, state, reason),
+        )
+    con.commit()
+    con.close()
+
+    def stored() -> dict[str, tuple[str | None, str | None]]:
+        con = sqlite3.connect(db)
+        try:
+            query = "SELECT uri, reason_code, reason FROM sel_exchanges"
+            return {uri: (code, reason) for uri, code, reason in con.execute(query)}
+        finally:
+            con.close()
+
+    upgrade(url)
+    assert stored() == {
+        "r-limit": ("limit", limit),
+        "r-member": ("unknown_member", "no member 'zoé' in this section"),
+        "r-peer": ("not_peer", "this section does not exchange with yours (not a SEL peer)"),
+        "r-bad": ("amount", "the amount 'x: 1' is not a positive number"),
+        "o-amount": ("amount", "the amount must be between 1 and 60000"),
+        "o-expired": ("expired", "the agreement expired before it was decided"),
+        # The origin marks an exchange expired only on a Reject whose reason was "expired".
+        "o-expired-words": ("expired", "too late, sorry"),
+        "o-other": (None, "busy: not today"),
+        "o-nospace": (None, "limit:no space"),
+        "l-rejected": (None, "limit: I never had the lesson"),
+        "l-confirmed": (None, None),
+        "r-committed": (None, None),
+    }
+
+    # Downgrading puts the code back in front of the message.
+    command.downgrade(alembic_config(url), "0005")
+    con = sqlite3.connect(db)
+    try:
+        before = dict(con.execute("SELECT uri, reason FROM sel_exchanges").fetchall())
+    finally:
+        con.close()
+    assert before == {uri: reason for uri, (_, _, reason) in rows.items()} | {
+        "o-expired-words": "expired: too late, sorry"
+    }

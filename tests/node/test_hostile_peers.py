@@ -38,12 +38,12 @@ from federation.integrity import add_proof, generate_ed25519_private_pem, multik
 from models.actors import LocalActor
 from models.attestation_checks import AttestationCheck
 from models.attestations import HeldAttestation
-from models.exchanges import Exchange
 from models.follows import Follower, Following, FollowingState
 from models.inbox import InboxItem, InboxState
-from models.ledger import Account
 from models.outbox import Activity, Delivery
 from models.posts import RemoteObject
+from models.sel.accounts import Account
+from models.sel.exchanges import Exchange
 from node import certification, sel
 from node.actions import follow, init_node
 from node.cli import main as cli_main

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from models.exchanges import Exchange
-from models.ledger import Account, LedgerError
+from models.sel.accounts import Account, LedgerError
+from models.sel.exchanges import Exchange
 from node import sel
 from node.actions import follow, list_following
 from tests.conftest import MakeNode, RunningNode
@@ -129,14 +130,16 @@ async def test_inter_section_refusals_release_the_hold(make_node: MakeNode) -> N
         limit = (
             await session.execute(select(Exchange).where(Exchange.uri == too_big.uri))
         ).scalar_one()
-    assert limit.state == "refused" and limit.reason and limit.reason.startswith("limit")
+    assert limit.state == "refused" and limit.reason_code == "limit" and limit.reason
+    assert not limit.reason.startswith("limit:"), limit.reason  # the message alone
     assert await balance(mars, "bob") == 0
     async with lome.node.sessions() as session:
         ama = (await session.execute(select(Account).where(Account.code == "ama"))).scalar_one()
         refused = (
             await session.execute(select(Exchange).where(Exchange.uri == unknown.uri))
         ).scalar_one()
-    assert refused.reason and "unknown_member" in refused.reason
+    assert refused.reason_code == "unknown_member", (refused.reason_code, refused.reason)
+    assert refused.reason and not refused.reason.startswith("unknown_member"), refused.reason
     assert ama.held == 0
     assert (await sel.verify(lome.node)).ok and (await sel.verify(mars.node)).ok
     rec = await sel.reconcile(mars.node, lome.acct)
@@ -162,8 +165,8 @@ async def test_refused_for_expiry_names_the_member_on_both_sides(make_node: Make
     from datetime import timedelta
 
     from models.actors import get_node_actor, get_remote_actor
-    from models.interchange import handle_offer
     from models.outbox import Activity
+    from models.sel.responder import handle_offer
 
     lome = await make_node("lome")
     mars = await make_node("marseille", run_workers=False)  # decides below, by hand
@@ -238,3 +241,68 @@ async def test_peer_limits_say_who_may_spend_where(
             await session.execute(select(Account).where(Account.kind == "clearing"))
         ).scalar_one()
     assert (clearing.lower_limit, clearing.upper_limit) == (-3 * 60, 7 * 60)
+
+
+async def test_both_sections_take_their_time_from_the_caller(make_node: MakeNode) -> None:
+    """Every step of an exchange between sections takes ``now`` from its caller: the
+    records, the answer and the ledger entries carry that time, not the wall clock's."""
+    from datetime import UTC, datetime, timedelta
+
+    from models.actors import get_node_actor, get_remote_actor
+    from models.outbox import Activity
+    from models.sel import origin, responder
+    from models.sel.ledger import Entry
+    from models.to_ap import iso
+
+    lome = await make_node("lome", run_workers=False)
+    mars = await make_node("marseille", run_workers=False)  # both stepped by hand
+    await sel.peer_add(lome.node, mars.acct, "10", "10")
+    await sel.peer_add(mars.node, lome.acct, "10", "10")
+    await sel.account_open(lome.node, "cyril", "Cyril", None, None)
+    await sel.account_open(mars.node, "esi", "Esi", None, None)
+    asked, decided, settled = (
+        datetime(2031, 3, 1, 9, 0, tzinfo=UTC) + timedelta(hours=h) for h in (0, 2, 3)
+    )
+
+    async def sent(rn: RunningNode, kind: str) -> dict[str, Any]:
+        async with rn.node.sessions() as session:
+            rows = await session.execute(select(Activity).where(Activity.type == kind))
+            return rows.unique().scalar_one().json
+
+    async with lome.node.write() as session:
+        row = await origin.start(
+            session,
+            lome.node.urls,
+            await get_node_actor(session),
+            payer="cyril",
+            payee=f"esi@{mars.url.split('://', 1)[1]}",
+            amount=60,
+            description="couture",
+            now=asked,
+        )
+    assert (row.created_at, row.expires_at) == (asked, asked + origin.DEFAULT_EXPIRY)
+    async with mars.node.write() as session:
+        signer = await get_remote_actor(session, lome.actor_id)
+        assert signer is not None
+        node = await get_node_actor(session)
+        offer = await sent(lome, "Offer")
+        result = await responder.handle_offer(
+            session, mars.node.urls, node, signer, offer, now=decided
+        )
+    assert result.startswith("committed"), result
+    accept = await sent(mars, "Accept")
+    assert accept["result"]["published"] == iso(decided)
+    async with lome.node.write() as session:
+        signer = await get_remote_actor(session, mars.actor_id)
+        assert signer is not None
+        result = await origin.handle_accept(session, signer, accept, now=settled)
+    assert result == f"settled {row.uri}", result
+
+    for rn, when, state in ((mars, decided, "committed"), (lome, settled, "settled")):
+        async with rn.node.sessions() as session:
+            ex = (
+                await session.execute(select(Exchange).where(Exchange.uri == row.uri))
+            ).scalar_one()
+            entry = (await session.execute(select(Entry))).scalar_one()
+        assert (ex.state, ex.decided_at, entry.created_at) == (state, when, when)
+        assert (await sel.verify(rn.node)).ok

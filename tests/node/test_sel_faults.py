@@ -36,9 +36,10 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select
 
-from models.exchanges import CATEGORIES, Exchange
 from models.inbox import InboxItem
-from models.ledger import Account, Entry
+from models.sel.accounts import Account
+from models.sel.exchanges import CATEGORIES, Exchange
+from models.sel.ledger import Entry
 from node import sel
 from node.actions import follow, list_following
 from node.config import DB_NAME
@@ -585,7 +586,7 @@ def agreement(
     end: datetime | None = None,
     ident: str | None = None,
 ) -> dict[str, Any]:
-    """An Agreement as models/interchange.py ``agreement_doc`` writes one, by hand."""
+    """An Agreement as models/sel/to_ap.py ``agreement_doc`` writes one, by hand."""
     end = end or datetime.now(UTC) + timedelta(hours=1)
     return {
         "id": ident or f"{peer.base_url}/sel/exchanges/{uuid.uuid4()}",
@@ -718,7 +719,7 @@ async def test_bad_offers_are_refused_with_a_reason_and_move_nothing(
     assert await stranger.sign_and_post(inbox(rn), foreign_offer) == 202
 
     failures: list[str] = []
-    for what, _, reason, activity in sent:
+    for what, obj, reason, activity in sent:
         answer = await answer_to(fake, activity["id"])
         doc = answer.activity
         content = doc.get("content")
@@ -728,6 +729,10 @@ async def test_bad_offers_are_refused_with_a_reason_and_move_nothing(
             failures.append(f"{what}: reason {doc.get('reason')!r}, expected {reason!r}")
         elif not isinstance(content, str) or len(content) <= len(reason) + 2:
             failures.append(f"{what}: no explanation for people in content: {content!r}")
+        elif (row := await exchange_row(rn, obj["id"])) is not None:
+            # Recorded as code and message; on the wire, as ever, "code: message".
+            if (row.reason_code, content) != (reason, f"{reason}: {row.reason}"):
+                failures.append(f"{what}: {row.reason_code!r} {row.reason!r} sent as {content!r}")
         if answer.actor != rn.actor_id:
             failures.append(f"{what}: answered by {answer.actor}")
     assert not failures, "\n".join(failures)
@@ -925,7 +930,7 @@ async def test_text_from_a_peer_is_stored_as_one_clean_line(
     """A peer's description and category end up in ``sel history`` on the admin's terminal
     and in the CSV export: no control characters (a newline forging a history line, an
     escape sequence driving the terminal), and a category from the section's list, as
-    for an exchange recorded here (models/exchanges.py check_description/check_category).
+    for an exchange recorded here (models/sel/exchanges.py check_description/check_category).
     Refusing such an Offer would do as well as cleaning it."""
     rn = await section_peered_with(make_node, fake)
     obj = agreement(fake, rn)

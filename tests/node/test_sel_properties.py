@@ -45,10 +45,11 @@ from sqlalchemy import func, select, update
 
 from federation.http import Signer
 from models.base import utcnow
-from models.exchanges import Exchange
 from models.inbox import InboxItem
-from models.ledger import Account, Entry, LedgerError
 from models.outbox import Activity, Delivery
+from models.sel.accounts import Account, LedgerError
+from models.sel.exchanges import Exchange
+from models.sel.ledger import Entry
 from models.to_ap import iso
 from node import sel
 from node.actions import follow, init_node, list_following
@@ -707,8 +708,8 @@ async def check_books(world: World) -> None:
         assert theirs.amount == x.amount, where
         assert theirs.remote_party == f"{x.payer}@{world.host(x.origin)}", where
         world.stats[f"origin {mine.state}"] += 1
-        if theirs.reason:
-            world.stats["responder refused: " + theirs.reason.split(":", 1)[0]] += 1
+        if theirs.reason_code:
+            world.stats["responder refused: " + theirs.reason_code] += 1
         if mine.state == "settled":
             assert theirs.state == "committed", f"{where}: settled here, {theirs.state} there"
             assert mine.peer_seq == theirs.peer_seq, where
@@ -721,11 +722,13 @@ async def check_books(world: World) -> None:
         else:
             assert mine.state in ("rejected", "expired"), f"{where}: {mine.state}"
             assert theirs.state == "refused", f"{where}: {mine.state} here, {theirs.state} there"
-            said_expired = (theirs.reason or "").startswith("expired")
-            assert said_expired == (mine.state == "expired"), f"{where}: {theirs.reason}"
+            said_expired = theirs.reason_code == "expired"
+            assert said_expired == (mine.state == "expired"), f"{where}: {theirs.reason_code}"
+            assert mine.reason_code == theirs.reason_code, where
+            assert mine.reason == theirs.reason, where
         if x.payee == UNKNOWN:
             assert theirs.state == "refused", where
-            assert (theirs.reason or "").startswith(("unknown_member", "expired")), theirs.reason
+            assert theirs.reason_code in ("unknown_member", "expired"), theirs.reason_code
         if x.aged_unsent:
             assert mine.state == "expired", f"{where}: aged before the peer saw it: {mine.state}"
 
