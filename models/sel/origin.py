@@ -122,11 +122,14 @@ async def reask_overdue(session: AsyncSession, urls: Urls, node: LocalActor, now
     rows = (
         (
             await session.execute(
-                select(Exchange).where(
+                select(Exchange)
+                .where(
                     Exchange.role == Role.ORIGIN,
                     Exchange.state == State.HELD,
                     Exchange.expires_at <= now,
                 )
+                # Several workers' chores: each overdue exchange asked by one of them.
+                .with_for_update(skip_locked=True)
             )
         )
         .scalars()

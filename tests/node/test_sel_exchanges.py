@@ -306,3 +306,41 @@ async def test_both_sections_take_their_time_from_the_caller(make_node: MakeNode
             entry = (await session.execute(select(Entry))).scalar_one()
         assert (ex.state, ex.decided_at, entry.created_at) == (state, when, when)
         assert (await sel.verify(rn.node)).ok
+
+
+async def test_overdue_exchange_is_asked_again_when_time_passes(make_node: MakeNode) -> None:
+    """An exchange whose peer never answered is asked about again once its expiry has
+    passed, and again only after REASK_EVERY: time is moved forward, not waited for."""
+    from datetime import timedelta
+
+    from models.base import clock
+    from models.outbox import Activity
+    from models.sel.origin import REASK_EVERY
+    from node.worker import MaintenanceWorker
+    from tests.clock import FakeClock
+
+    lome = await make_node("lome", run_workers=False)
+    mars = await make_node("marseille", run_workers=False)
+    await sel.peer_add(lome.node, mars.acct, "10", "10")
+    await sel.account_open(lome.node, "ama", "", None, None)
+    host = mars.url.split("://", 1)[1]
+    time = FakeClock()
+
+    async def offers() -> int:
+        return await lome.count(Activity, Activity.type == "Offer")
+
+    with clock(time):
+        row, _ = await sel.exchange(lome.node, "ama", f"bob@{host}", "1", "couture")
+        assert row.expires_at is not None and await offers() == 1
+        chores = MaintenanceWorker(lome.node)
+        await chores.run_once()
+        assert await offers() == 1  # not due yet
+        time.now = row.expires_at + timedelta(seconds=1)
+        await chores.run_once()
+        assert await offers() == 2  # asked again, the same agreement
+        await chores.run_once()
+        assert await offers() == 2  # not again at once
+        time.advance(REASK_EVERY)
+        await chores.run_once()
+        assert await offers() == 3
+    assert await state(lome, row.uri) == "held"  # nothing released without an answer
