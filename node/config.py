@@ -81,6 +81,16 @@ def database_url(value: str) -> str:
     )
 
 
+def _postgresql_only(value: str) -> str:
+    url = database_url(value)
+    if not url.startswith("postgresql"):
+        raise ConfigError(
+            "--database is for PostgreSQL; without it the node's SQLite database lives in "
+            "its data directory"
+        )
+    return url
+
+
 def toml_string(value: str) -> str:
     """A TOML basic string: JSON's escapes are not enough (TOML forbids a raw DEL)."""
     out = []
@@ -170,7 +180,7 @@ class Config:
             title=title or name.capitalize(),
             port=port,
             allow_private_addresses=loopback,
-            database_url=database_url(database) if database else "",
+            database_url=_postgresql_only(database) if database else "",
         )
 
     def to_toml(self) -> str:

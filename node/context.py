@@ -18,6 +18,7 @@ from typing import Any
 
 import aiohttp
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from federation.delivery import RetryPolicy
@@ -151,8 +152,14 @@ class Node:
         engine = make_engine(config.database_url)
         sessions = make_sessionmaker(engine)
         try:
-            async with engine.connect() as conn:
-                current = await conn.run_sync(migrate.current_revision_sync)
+            try:
+                async with engine.connect() as conn:
+                    current = await conn.run_sync(migrate.current_revision_sync)
+            except (OSError, DBAPIError) as exc:
+                raise NodeError(
+                    f"cannot reach the database of {config.data_dir}: {exc}; is the "
+                    "database server running, and [database] url right?"
+                ) from exc
             if current != migrate.HEAD:
                 raise NodeError(behind_message(config, current))
             async with sessions() as session:
