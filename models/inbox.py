@@ -16,10 +16,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
-from sqlalchemy import Integer, String, Text, delete, or_, select
+from sqlalchemy import Integer, String, Table, Text, delete, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -144,17 +144,33 @@ async def store_incoming_many(
 Handler = Callable[["InboxContext", dict[str, Any]], Awaitable[str]]
 
 
+class BatchCache:
+    """What a batch processed in one transaction looks up once (most batches hold
+    many activities from the same few servers): signers, and whether we
+    follow them. A handler that changes who we follow clears ``followed``."""
+
+    def __init__(self) -> None:
+        self.actors: dict[str, RemoteActor | None] = {}
+        self.followed: dict[int, bool] = {}
+
+
 class InboxContext:
     """What a handler may use: the session, our URLs and the verified signer."""
 
     def __init__(
-        self, session: AsyncSession, urls: Urls, signer: RemoteActor, seat: str | None = None
+        self,
+        session: AsyncSession,
+        urls: Urls,
+        signer: RemoteActor,
+        seat: str | None = None,
+        batch: BatchCache | None = None,
     ) -> None:
         self.session = session
         self.urls = urls
         self.signer = signer
         #: The network's seat (actor URL) this node trusts, if configured.
         self.seat = seat
+        self.batch = batch if batch is not None else BatchCache()
 
     async def local_target(self, ref: Any) -> LocalActor | None:
         uri = get_id(ref)
@@ -224,6 +240,7 @@ async def _our_follow(ctx: InboxContext, ref: Any) -> Following | None:
 
 
 async def handle_accept(ctx: InboxContext, activity: dict[str, Any]) -> str:
+    ctx.batch.followed.clear()
     row = await _our_follow(ctx, activity.get("object"))
     if row is None:
         sel = await origin.handle_accept(ctx.session, ctx.signer, activity)
@@ -234,6 +251,7 @@ async def handle_accept(ctx: InboxContext, activity: dict[str, Any]) -> str:
 
 
 async def handle_reject(ctx: InboxContext, activity: dict[str, Any]) -> str:
+    ctx.batch.followed.clear()
     row = await _our_follow(ctx, activity.get("object"))
     if row is None:
         sel = await origin.handle_reject(ctx.session, ctx.signer, activity)
@@ -245,6 +263,9 @@ async def handle_reject(ctx: InboxContext, activity: dict[str, Any]) -> str:
 async def _is_followed(ctx: InboxContext) -> bool:
     """We follow the signer, or the node (Organization) of its server: following a
     section is following what its mediators publish."""
+    known = ctx.batch.followed.get(ctx.signer.id)
+    if known is not None:
+        return known
     parts = urlsplit(ctx.signer.uri)
     origin = f"{parts.scheme}://{parts.netloc}/"
     row = (
@@ -261,6 +282,7 @@ async def _is_followed(ctx: InboxContext) -> bool:
             .limit(1)
         )
     ).first()
+    ctx.batch.followed[ctx.signer.id] = row is not None
     return row is not None
 
 
@@ -275,13 +297,37 @@ async def handle_create(ctx: InboxContext, activity: dict[str, Any]) -> str:
         return "ignored: object attributed to another actor"
     if not await _is_followed(ctx):
         return "ignored: we do not follow this actor"
-    existing = (
-        await ctx.session.execute(select(RemoteObject).where(RemoteObject.uri == uri))
-    ).scalar_one_or_none()
-    if existing is not None:
+    # One statement, and nothing left pending for the next query to flush.
+    row = _remote_object(obj, ctx.signer.uri, uri)
+    values = {key: getattr(row, key) for key in _REMOTE_OBJECT_COLUMNS}
+    values["received_at"] = utcnow()
+    conn = await ctx.session.connection()  # Core, not the ORM's bulk-insert machinery
+    stored = (await conn.execute(_insert_remote_object(ctx.session), values)).first()
+    if stored is None:
         return "ignored: already stored"
-    ctx.session.add(_remote_object(obj, ctx.signer.uri, uri))
     return f"stored {first_type(obj)} {uri}"
+
+
+_REMOTE_OBJECT_COLUMNS = (
+    "uri", "actor_uri", "type", "kind", "name", "summary", "content", "url", "published", "body",
+)  # fmt: skip
+
+
+def _insert_remote_object(session: AsyncSession) -> Any:
+    """INSERT that skips a post already stored and returns the new row's id, if any.
+
+    Built the same way every time and given its values as parameters, so
+    SQLAlchemy compiles it once (SQLite's ``OR IGNORE`` form is cached; its
+    ``ON CONFLICT`` form is not).
+    """
+    table = cast(Table, RemoteObject.__table__)
+    if session.bind.dialect.name == "postgresql":
+        return (
+            postgresql.insert(table)
+            .on_conflict_do_nothing(index_elements=["uri"])
+            .returning(table.c.id)
+        )
+    return insert(table).prefix_with("OR IGNORE").returning(table.c.id)
 
 
 def _remote_object(obj: dict[str, Any], actor_uri: str, uri: str) -> RemoteObject:
@@ -352,6 +398,7 @@ async def handle_update(ctx: InboxContext, activity: dict[str, Any]) -> str:
 
 
 async def handle_delete(ctx: InboxContext, activity: dict[str, Any]) -> str:
+    ctx.batch.followed.clear()
     uri = get_id(activity.get("object"))
     if not uri:
         return "ignored: Delete without an object"
@@ -449,21 +496,20 @@ async def process_item(
     session: AsyncSession,
     urls: Urls,
     item: InboxItem,
-    actors: dict[str, RemoteActor | None] | None = None,
+    batch: BatchCache | None = None,
     seat: str | None = None,
 ) -> str:
     """Apply one stored activity; returns a line for the log. Raises on a bug only.
 
-    ``actors`` caches signers across a batch processed in one session (most
-    batches hold several activities from the same few servers).
+    ``batch`` caches lookups across a batch processed in one session.
     """
+    batch = batch if batch is not None else BatchCache()
     activity = json.loads(item.body)
-    if actors is not None and item.actor_uri in actors:
-        signer = actors[item.actor_uri]
+    if item.actor_uri in batch.actors:
+        signer = batch.actors[item.actor_uri]
     else:
         signer = await get_remote_actor(session, item.actor_uri)
-        if actors is not None:
-            actors[item.actor_uri] = signer
+        batch.actors[item.actor_uri] = signer
     if signer is None:
         return "ignored: signer unknown (deleted?)"
     verb = activity.get("type")
@@ -475,7 +521,7 @@ async def process_item(
     if handler is None:
         return f"ignored: {verb!r} is not an activity we act on"
     try:
-        return await handler(InboxContext(session, urls, signer, seat), activity)
+        return await handler(InboxContext(session, urls, signer, seat, batch), activity)
     except IllegalTransition as exc:
         return f"ignored: {exc}"
 

@@ -13,15 +13,14 @@ import asyncio
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select, update
 
 from federation.delivery import Outcome, Verdict, classify, next_attempt
 from federation.http import Signer
 from federation.vocab import strip_fragment
-from models.actors import RemoteActor, get_node_actor
+from models.actors import get_node_actor
 from models.base import utcnow
-from models.inbox import InboxItem, InboxState, claim_pending, process_item
+from models.inbox import BatchCache, InboxItem, InboxState, claim_pending, process_item
 from models.offers import expire_due_offers
 from models.outbox import Delivery, DeliveryState, claim_due
 from models.sel.origin import reask_overdue
@@ -170,6 +169,13 @@ class DeliveryWorker:
             await _sleep_until(poll, stop, self.node.wake_delivery)
 
 
+def _error_of(state: str, result: str | None) -> str | None:
+    """What an item's ``error`` column keeps: why it was ignored, or why it failed."""
+    if state == InboxState.FAILED:
+        return (result or "")[:1000]
+    return result if result and result.startswith("ignored") else None
+
+
 class InboxWorker:
     def __init__(self, node: Node, *, batch: int = 100) -> None:
         self.node = node
@@ -198,57 +204,54 @@ class InboxWorker:
         return items
 
     async def _batch(self, *, isolate: bool) -> tuple[int, bool, bool]:
-        lines: list[tuple[InboxItem, str]] = []
+        outcomes: list[tuple[InboxItem, str, str | None]] = []
         async with self.node.write() as session:
             items = await claim_pending(session, self.batch)
-            actors: dict[str, RemoteActor | None] = {}
+            batch = BatchCache()
+            seat = self.node.config.network_seat
             for item in items:
-                if isolate:
-                    await self._process_isolated(session, item, actors, lines)
-                else:
-                    result = await process_item(
-                        session, self.node.urls, item, actors, seat=self.node.config.network_seat
-                    )
-                    self._done(item, result, lines)
+                if not isolate:
+                    result = await process_item(session, self.node.urls, item, batch, seat)
+                    outcomes.append((item, InboxState.DONE, result))
+                    continue
+                try:
+                    async with session.begin_nested():
+                        result = await process_item(session, self.node.urls, item, batch, seat)
+                except Exception as exc:
+                    batch = BatchCache()  # the savepoint's rollback expired what it had loaded
+                    inbox_log.exception("failed to process inbox item %s", item.activity_uri)
+                    outcomes.append((item, InboxState.FAILED, f"{type(exc).__name__}: {exc}"))
+                    continue
+                outcomes.append((item, InboxState.DONE, result))
+            # The items' new states in one statement at the end: marking each
+            # as it is done would make every later query flush an UPDATE first.
+            if outcomes:
+                now = utcnow()
+                await session.execute(
+                    update(InboxItem),
+                    [
+                        {
+                            "id": item.id,
+                            "state": state,
+                            "processed_at": now,
+                            "error": _error_of(state, line),
+                        }
+                        for item, state, line in outcomes
+                    ],
+                )
             queued = bool(session.info.get("queued_deliveries", False))
             checks = bool(session.info.get("queued_checks", False))
         # Logged once committed: a batch that rolled back did nothing.
-        for item, result in lines:
-            inbox_log.info(
-                "%s %s from %s: %s",
-                item.type,
-                item.activity_uri,
-                strip_fragment(item.actor_uri),
-                result,
-            )
-        return len(items), queued, checks
-
-    def _done(self, item: InboxItem, result: str, lines: list[tuple[InboxItem, str]]) -> None:
-        item.state = InboxState.DONE
-        item.processed_at = utcnow()
-        item.error = result if result.startswith("ignored") else None
-        lines.append((item, result))
-
-    async def _process_isolated(
-        self,
-        session: AsyncSession,
-        item: InboxItem,
-        actors: dict[str, RemoteActor | None],
-        lines: list[tuple[InboxItem, str]],
-    ) -> None:
-        try:
-            async with session.begin_nested():
-                result = await process_item(
-                    session, self.node.urls, item, actors, seat=self.node.config.network_seat
+        for item, state, line in outcomes:
+            if state == InboxState.DONE:
+                inbox_log.info(
+                    "%s %s from %s: %s",
+                    item.type,
+                    item.activity_uri,
+                    strip_fragment(item.actor_uri),
+                    line,
                 )
-        except Exception as exc:
-            actors.clear()  # the savepoint's rollback expired what it had loaded
-            inbox_log.exception("failed to process inbox item %s", item.activity_uri)
-            item.state = InboxState.FAILED
-            item.error = f"{type(exc).__name__}: {exc}"[:1000]
-            item.processed_at = utcnow()
-            return
-        self._done(item, result, lines)
+        return len(items), queued, checks
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
