@@ -29,7 +29,12 @@ from node.app import create_app, make_runner
 from node.config import Config
 from node.context import Node
 from node.web import NODE
-from tests.pg import database_url, on_postgresql
+from tests.pg import BACKEND, database_url, on_postgresql
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if BACKEND not in ("sqlite", "postgresql"):
+        raise pytest.UsageError(f"COOPNET_TEST_DB={BACKEND!r}: use sqlite or postgresql")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
