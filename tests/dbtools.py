@@ -80,7 +80,6 @@ class _Portal:
         self.thread = threading.Thread(target=self.loop.run_forever, name="dbtools", daemon=True)
         self.thread.start()
         self.engines: OrderedDict[str, AsyncEngine] = OrderedDict()
-        atexit.register(self.close)
 
     def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
         if threading.current_thread() is self.thread:
@@ -91,6 +90,10 @@ class _Portal:
     async def engine(self, url: str) -> AsyncEngine:
         engine = self.engines.pop(url, None)
         if engine is None:
+            # (Re)registered after the database's server started (tests/pg.py registers
+            # its stop then): at exit the connections close while the server answers.
+            atexit.unregister(self.close)
+            atexit.register(self.close)
             if is_sqlite_url(url):
                 engine = create_async_engine(url, poolclass=NullPool, connect_args={"timeout": 10})
             else:
@@ -122,8 +125,8 @@ class _Portal:
         if not self.thread.is_alive():
             return
         try:
-            asyncio.run_coroutine_threadsafe(self._dispose_all(), self.loop).result(30)
-        except Exception:  # noqa: BLE001 - at exit, the server may already be gone
+            asyncio.run_coroutine_threadsafe(self._dispose_all(), self.loop).result(10)
+        except Exception:  # at exit, the server may already be gone
             pass
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(30)
