@@ -1,9 +1,14 @@
-"""Real nodes on loopback ports, each with its own SQLite file.
+"""Real nodes on loopback ports, each with a database of its own on the backend under test.
 
 ``make_node`` initialises a data directory exactly as ``coopnet init``
 does and serves it with the real application on a socket bound before
 the URL is chosen (so no port race). Workers run as in production unless
 a test asks to step them by hand (``run_workers=False``).
+
+``./dev test`` runs the suite on SQLite, then on PostgreSQL
+(``COOPNET_TEST_DB``, tests/pg.py). A test marked ``sqlite_only`` (about
+SQLite itself) is deselected in the PostgreSQL pass, and one marked
+``postgresql_only`` (its PostgreSQL counterpart) in the SQLite pass.
 """
 
 from __future__ import annotations
@@ -24,7 +29,22 @@ from node.app import create_app, make_runner
 from node.config import Config
 from node.context import Node
 from node.web import NODE
-from tests.pg import database_url
+from tests.pg import BACKEND, database_url, on_postgresql
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if BACKEND not in ("sqlite", "postgresql"):
+        raise pytest.UsageError(f"COOPNET_TEST_DB={BACKEND!r}: use sqlite or postgresql")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect (not skip) what does not apply to the backend under test."""
+    other = "sqlite_only" if on_postgresql() else "postgresql_only"
+    keep = [item for item in items if item.get_closest_marker(other) is None]
+    dropped = [item for item in items if item.get_closest_marker(other) is not None]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
 
 
 @dataclass

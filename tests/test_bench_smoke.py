@@ -33,6 +33,7 @@ FIGURES = {
 
 
 @pytest.mark.slow
+@pytest.mark.sqlite_only  # the benchmarks always build SQLite nodes (bench/ has no --database)
 def test_quick_bench_reports_every_figure(tmp_path: Path) -> None:
     out = tmp_path / "results.json"
     proc = subprocess.run(

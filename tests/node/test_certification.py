@@ -27,6 +27,7 @@ from node.cli import main
 from node.config import load_config
 from node.content import mediator_add
 from node.context import Node
+from tests import dbtools
 from tests.conftest import MakeNode, RunningNode, bound_socket
 from tests.procs import free_port
 
@@ -237,7 +238,7 @@ async def test_init_seat_option(
     data = tmp_path / "lome"
     code, out, err = await cli(
         capsys, "init", "--data", str(data), "--url", url, "--name", "lome", "--role",
-        "section", "--seat", seat.acct,
+        "section", "--seat", seat.acct, *await dbtools.ainit_database_args(),
     )  # fmt: skip
     assert code == 0, err
     assert f"trusting the seat {seat.actor_id}" in out
@@ -245,7 +246,7 @@ async def test_init_seat_option(
 
     code, _, err = await cli(
         capsys, "init", "--data", str(tmp_path / "s2"), "--url", url, "--name", "s2",
-        "--role", "seat", "--seat", seat.acct,
+        "--role", "seat", "--seat", seat.acct, *await dbtools.ainit_database_args(),
     )  # fmt: skip
     assert code == 1 and "the seat is its own trust anchor" in err
     assert not (tmp_path / "s2").exists()
@@ -253,13 +254,14 @@ async def test_init_seat_option(
     code, _, err = await cli(
         capsys, "init", "--data", str(tmp_path / "s3"), "--url", url, "--name", "s3",
         "--role", "section", "--seat", f"nobody@{seat.url.split('://', 1)[1]}",
+        *await dbtools.ainit_database_args(),
     )  # fmt: skip
     assert code == 1 and "cannot resolve the seat" in err and "Traceback" not in err
     assert not (tmp_path / "s3").exists()
 
     code, _, err = await cli(
         capsys, "init", "--data", str(tmp_path / "s4"), "--url", url, "--name", "s4",
-        "--role", "section",
+        "--role", "section", *await dbtools.ainit_database_args(),
     )  # fmt: skip
     assert code == 0 and "no seat given" in err
 

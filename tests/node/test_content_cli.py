@@ -1,18 +1,18 @@
 """``coopnet mediator|offer|bulletin``: help, refusals and the happy paths.
 
 Commands run in-process through ``node.cli.main`` on a real data directory
-(made by ``coopnet init``; no server is needed). A refused command must exit
-non-zero with one clear line on stderr, no traceback, and leave the database
-exactly as it was (compared as a full SQL dump).
+(made by ``coopnet init`` on the backend under test; no server is needed). A
+refused command must exit non-zero with one clear line on stderr, no traceback,
+and leave the database exactly as it was (compared as a full dump: schema and
+every row, tests/dbtools.py).
 """
 
 from __future__ import annotations
 
 import io
 import re
-import sqlite3
 from collections.abc import Iterator
-from contextlib import closing, redirect_stderr, redirect_stdout
+from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from node.cli import main
-from node.config import DB_NAME
+from tests import dbtools
 
 BASE = "http://127.0.0.1:8999"
 HOST = "127.0.0.1:8999"
@@ -59,19 +59,15 @@ def one_line(err: str) -> str:
     return lines[0]
 
 
-def dump(data: Path) -> list[str]:
-    """Every row of every table, as SQL: equal dumps mean an unchanged database."""
-    with closing(sqlite3.connect(data / DB_NAME)) as db:
-        return list(db.iterdump())
-
-
-def rows(data: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-    with closing(sqlite3.connect(data / DB_NAME)) as db:
-        return db.execute(sql, params).fetchall()
+dump = dbtools.dump  # the schema and every row: equal dumps mean an unchanged database
+rows = dbtools.rows  # (data directory, SQL with ? marks, *params)
 
 
 def init(data: Path) -> None:
-    quiet("init", "--data", str(data), "--url", BASE, "--name", "lome", "--role", "section")
+    quiet(
+        "init", "--data", str(data), "--url", BASE, "--name", "lome", "--role", "section",
+        *dbtools.init_database_args(),
+    )  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- help

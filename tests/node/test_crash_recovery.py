@@ -2,8 +2,8 @@
 
 Everything runs as an operator would run it: ``coopnet init``, ``coopnet post`` and
 ``coopnet serve`` are subprocesses (``python -m node``), the remote is a small aiohttp
-receiver in the test process, and the queue is inspected in the SQLite file with the
-standard ``sqlite3`` module, not through the product's models.
+receiver in the test process, and the queue is inspected with plain SQL on the node's
+database (SQLite or PostgreSQL, tests/dbtools.py), not through the product's models.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import contextlib
 import json
 import signal
 import socket
-import sqlite3
 import sys
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,16 +26,18 @@ from models.actors import get_node_actor, upsert_remote_actor
 from models.base import make_engine, make_sessionmaker
 from models.follows import add_follower
 from node.actions import init_node, post_note
-from node.config import DB_NAME, Config, load_config
+from node.config import Config, load_config
 from node.context import Node
+from tests import dbtools
 from tests.conftest import bound_socket
+from tests.pg import database_url
 from tests.procs import coopnet, free_port
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 AS = "https://www.w3.org/ns/activitystreams"
-LONG_AGO = "2000-01-01 00:00:00.000000"
+LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 # --------------------------------------------------------------------------------------------
@@ -157,22 +159,13 @@ async def servers() -> AsyncIterator[list[Server]]:
         await s.stop_if_running()
 
 
-def db_rows(db: Path, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-    con = sqlite3.connect(db, timeout=10)
-    try:
-        con.row_factory = sqlite3.Row
-        return list(con.execute(sql, params).fetchall())
-    finally:
-        con.close()
+def db_rows(data: Path, sql: str, params: tuple[Any, ...] = ()) -> list[dbtools.Row]:
+    """The node's database, read with plain SQL (sync: also from a polling predicate)."""
+    return dbtools.rows(data, sql, *params)
 
 
-def db_exec(db: Path, sql: str, params: tuple[Any, ...] = ()) -> int:
-    con = sqlite3.connect(db, timeout=10)
-    try:
-        with con:
-            return con.execute(sql, params).rowcount
-    finally:
-        con.close()
+def db_exec(data: Path, sql: str, params: tuple[Any, ...] = ()) -> int:
+    return dbtools.execute(data, sql, *params)
 
 
 DELIVERIES = """
@@ -227,7 +220,7 @@ async def add_followers(config: Config, inbox_base: str) -> None:
 TEXTS = ("Réunion du bureau lundi.", "Marché solidaire samedi.")
 
 
-async def cli_node_with_two_posts(tmp_path: Path, inbox_base: str) -> tuple[Path, int, Path]:
+async def cli_node_with_two_posts(tmp_path: Path, inbox_base: str) -> tuple[Path, int]:
     """``coopnet init``, followers, then ``coopnet post`` twice, all while no server runs."""
     data = tmp_path / "lome"
     port = free_port()
@@ -241,6 +234,7 @@ async def cli_node_with_two_posts(tmp_path: Path, inbox_base: str) -> tuple[Path
         "lome",
         "--role",
         "section",
+        *await dbtools.ainit_database_args(),
     )
     assert code == 0, err
     await add_followers(load_config(data), inbox_base)
@@ -248,20 +242,22 @@ async def cli_node_with_two_posts(tmp_path: Path, inbox_base: str) -> tuple[Path
         code, out, err = await coopnet("post", "--data", str(data), text)
         assert code == 0, err
         assert out.strip().startswith(f"http://127.0.0.1:{port}/")
-    return data, port, data / DB_NAME
+    return data, port
 
 
-async def node_with_two_posts(tmp_path: Path, inbox_base: str) -> tuple[Path, int, Path]:
+async def node_with_two_posts(tmp_path: Path, inbox_base: str) -> tuple[Path, int]:
     """The same state built in-process with the functions the CLI calls (saves three
     interpreter start-ups where the CLI itself is not what is being tested)."""
     data = tmp_path / "lome"
     port = free_port()
-    config = await init_node(data, f"http://127.0.0.1:{port}", "lome", "section")
+    config = await init_node(
+        data, f"http://127.0.0.1:{port}", "lome", "section", database=await database_url()
+    )
     await add_followers(config, inbox_base)
     async with await Node.open(load_config(data)) as node:
         for text in TEXTS:
             await post_note(node, text)
-    return data, port, data / DB_NAME
+    return data, port
 
 
 # --------------------------------------------------------------------------------------------
@@ -272,8 +268,8 @@ async def node_with_two_posts(tmp_path: Path, inbox_base: str) -> tuple[Path, in
 async def test_kill_9_mid_delivery_loses_nothing(
     tmp_path: Path, remote: Remote, servers: list[Server]
 ) -> None:
-    data, port, db = await cli_node_with_two_posts(tmp_path, remote.url)
-    rows = db_rows(db, DELIVERIES)
+    data, port = await cli_node_with_two_posts(tmp_path, remote.url)
+    rows = db_rows(data, DELIVERIES)
     # Two Creates, each to the shared inbox and to carol's own inbox.
     assert len(rows) == 4
     assert {r["inbox"] for r in rows} == {f"{remote.url}/inbox", f"{remote.url}/users/carol/inbox"}
@@ -286,7 +282,7 @@ async def test_kill_9_mid_delivery_loses_nothing(
     await wait_until("a delivery in flight", lambda: len(remote.held) >= 1, server)
     await server.kill9()
 
-    rows = db_rows(db, DELIVERIES)
+    rows = db_rows(data, DELIVERIES)
     assert len(rows) == 4
     assert [r["state"] for r in rows] == ["pending"] * 4, [dict(r) for r in rows]
     assert all(r["finished_at"] is None for r in rows)
@@ -297,7 +293,9 @@ async def test_kill_9_mid_delivery_loses_nothing(
     remote.answer_now()
     assert (
         db_exec(
-            db, "UPDATE deliveries SET next_attempt_at = ?, locked_until = ?", (LONG_AGO, LONG_AGO)
+            data,
+            "UPDATE deliveries SET next_attempt_at = ?, locked_until = ?",
+            (LONG_AGO, LONG_AGO),
         )
         == 4
     )
@@ -307,11 +305,11 @@ async def test_kill_9_mid_delivery_loses_nothing(
     await server2.start()
     await wait_until(
         "every delivery delivered",
-        lambda: [r["state"] for r in db_rows(db, DELIVERIES)] == ["delivered"] * 4,
+        lambda: [r["state"] for r in db_rows(data, DELIVERIES)] == ["delivered"] * 4,
         server2,
     )
     assert sorted(remote.got) == expected
-    rows = db_rows(db, DELIVERIES)
+    rows = db_rows(data, DELIVERIES)
     assert all(r["last_status"] == 202 and r["finished_at"] is not None for r in rows)
 
     code = await server2.term()
@@ -325,21 +323,21 @@ async def test_sigterm_with_pending_deliveries_keeps_them(
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as down:
         down.bind(("127.0.0.1", 0))
         base = f"http://127.0.0.1:{down.getsockname()[1]}"
-        data, port, db = await node_with_two_posts(tmp_path, base)
-        assert len(db_rows(db, DELIVERIES)) == 4
+        data, port = await node_with_two_posts(tmp_path, base)
+        assert len(db_rows(data, DELIVERIES)) == 4
 
         server = Server(data, port, tmp_path / "serve.log")
         servers.append(server)
         await server.start()
         await wait_until(
             "a failed attempt on every delivery",
-            lambda: all(r["attempts"] >= 1 for r in db_rows(db, DELIVERIES)),
+            lambda: all(r["attempts"] >= 1 for r in db_rows(data, DELIVERIES)),
             server,
         )
         code = await server.term()
     assert code == 0, server.log_text()
 
-    rows = db_rows(db, DELIVERIES)
+    rows = db_rows(data, DELIVERIES)
     assert len(rows) == 4
     assert [r["state"] for r in rows] == ["pending"] * 4
     assert all(r["last_error"] for r in rows)
@@ -351,7 +349,7 @@ async def test_sigterm_during_a_send_finishes_the_batch(
 ) -> None:
     """The batch in flight at shutdown is answered and recorded, not dropped or killed."""
     remote.hold_seconds = 2.0
-    data, port, db = await node_with_two_posts(tmp_path, remote.url)
+    data, port = await node_with_two_posts(tmp_path, remote.url)
 
     server = Server(data, port, tmp_path / "serve.log")
     servers.append(server)
@@ -360,7 +358,7 @@ async def test_sigterm_during_a_send_finishes_the_batch(
     code = await server.term()
     assert code == 0, server.log_text()
 
-    rows = db_rows(db, DELIVERIES)
+    rows = db_rows(data, DELIVERIES)
     assert len(rows) == 4
     assert "dead" not in {r["state"] for r in rows}
     assert [r["state"] for r in rows] == ["delivered"] * 4, [dict(r) for r in rows]

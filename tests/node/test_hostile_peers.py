@@ -47,6 +47,7 @@ from models.sel.exchanges import Exchange
 from node import certification, sel
 from node.actions import follow, init_node
 from node.cli import main as cli_main
+from tests import dbtools
 from tests.conftest import MakeNode, RunningNode
 from tests.peers.mastodon import AS_CONTEXT, PUBLIC, MastodonLikePeer, sign_cavage
 from tests.procs import ROOT, coopnet, free_port
@@ -918,7 +919,9 @@ def _loose_modes(root: Path) -> list[str]:
 
 async def test_f7_data_directory_and_database_are_private(tmp_path: Path) -> None:
     """F7: private keys are world-readable: with umask 022, init makes the data directory
-    0755 and coopnet.db 0644, and the unit file sets no UMask."""
+    0755 and coopnet.db 0644, and the unit file sets no UMask. (On PostgreSQL the keys are
+    in the server, and the directory holds the config, which may hold the database's
+    password: it must be as private.)"""
     problems: list[str] = []
     port = free_port()
     data = tmp_path / "node"
@@ -932,6 +935,7 @@ async def test_f7_data_directory_and_database_are_private(tmp_path: Path) -> Non
         "x",
         "--role",
         "section",
+        *await dbtools.ainit_database_args(),
         umask=0o022,
     )
     assert rc == 0, err
@@ -986,6 +990,8 @@ async def test_f7_data_directory_and_database_are_private(tmp_path: Path) -> Non
 # ------------------------------------------------------------------ F8: init deletes a database
 
 
+@pytest.mark.sqlite_only  # the coopnet.db file; PostgreSQL: test_cli's
+# test_init_refuses_a_database_that_holds_a_node
 async def test_f8_init_refuses_a_directory_holding_a_database(tmp_path: Path) -> None:
     """F8: init deletes a database: in a directory holding coopnet.db but no coopnet.toml (a
     restore in progress), init silently deletes it and makes new keys."""
@@ -1470,6 +1476,8 @@ async def test_f15_title_not_utf8_is_a_clean_error(tmp_path: Path) -> None:
     """F15: invalid UTF-8 argument: 'coopnet init --title' with bytes that are not UTF-8
     ends in a traceback and leaves a database behind."""
     data = tmp_path / "node"
+    # PostgreSQL: an empty database, which must stay empty.
+    database = await dbtools.ainit_database_args(empty=True)
     rc, out, err = await run_cli(
         "init",
         "--data",
@@ -1482,8 +1490,16 @@ async def test_f15_title_not_utf8_is_a_clean_error(tmp_path: Path) -> None:
         "section",
         "--title",
         b"Lom\xe9",
+        *database,
     )
-    leftover = (data / "coopnet.db").exists()
+    if database:
+        tables = await dbtools.arows(
+            database[1], "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = 'public'"
+        )  # fmt: skip
+        leftover = bool(tables) or (data / "coopnet.toml").exists()
+    else:
+        leftover = (data / "coopnet.db").exists()
     last = err.strip().splitlines()[-1] if err.strip() else ""
     assert "Traceback" not in err, (
         f"exit {rc}, traceback ending {last!r}; coopnet.db left: {leftover}"
@@ -1492,4 +1508,4 @@ async def test_f15_title_not_utf8_is_a_clean_error(tmp_path: Path) -> None:
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1, err
     assert "--title" in lines[0] and "utf-8" in lines[0].lower().replace("utf8", "utf-8"), lines
-    assert not leftover, f"{data}/coopnet.db left behind"
+    assert not leftover, f"{data}/coopnet.db (or tables in {database}) left behind"

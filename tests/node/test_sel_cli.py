@@ -1,11 +1,12 @@
 """``coopnet sel``: help, refusals, the happy path, and tamper-evidence.
 
 Commands run in-process through ``node.cli.main`` on a real data directory made by
-``coopnet init`` (no server is needed, except for the commands that talk to another
-section, which get real nodes on loopback and run ``main`` in a worker thread). A
-refused command must exit non-zero with one clear line on stderr, no traceback, and
-leave the database as it was (compared as a full SQL dump). The ledger is tampered
-with directly in the SQLite file, as someone with access to the disk could.
+``coopnet init`` on the backend under test (no server is needed, except for the
+commands that talk to another section, which get real nodes on loopback and run
+``main`` in a worker thread). A refused command must exit non-zero with one clear line
+on stderr, no traceback, and leave the database as it was (compared as a full dump:
+schema and every row, tests/dbtools.py). The ledger is tampered with directly in the
+database, with plain SQL, as someone with access to the disk or the database could.
 """
 
 from __future__ import annotations
@@ -15,11 +16,10 @@ import csv
 import io
 import os
 import re
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import closing, redirect_stderr, redirect_stdout
+from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 
 from node.cli import main
-from node.config import DB_NAME
+from tests import dbtools
 from tests.conftest import MakeNode
 from tests.peers.mastodon import MastodonLikePeer
 
@@ -65,31 +65,31 @@ def one_line(err: str) -> str:
     return lines[0]
 
 
-def dump(data: Path) -> list[str]:
-    """Every row of every table, as SQL: equal dumps mean an unchanged database."""
-    with closing(sqlite3.connect(data / DB_NAME)) as db:
-        return list(db.iterdump())
-
+dump = dbtools.dump  # the schema and every row: equal dumps mean an unchanged database
 
 SEL_TABLES = ("sel_accounts", "sel_entries", "sel_exchanges", "sel_ledger_head")
 
 
-def sel_dump(data: Path) -> list[str]:
+async def sel_dump(data: Path) -> list[str]:
     """Only the SEL tables (a command that looked up another node may cache its actor)."""
-    return [
-        line
-        for line in dump(data)
-        if any(f'"{t}"' in line or f" {t} " in line or f" {t}(" in line for t in SEL_TABLES)
-    ]
+    lines = await dbtools.adump(data, SEL_TABLES)
+    assert any(line.startswith("sel_accounts\t") for line in lines), lines
+    return lines
 
 
 def sql(data: Path, statement: str, *params: Any) -> list[tuple[Any, ...]]:
-    with closing(sqlite3.connect(data / DB_NAME)) as db, db:
-        return db.execute(statement, params).fetchall()
+    """Run one statement (committed): the rows it returns, if any."""
+    if statement.lstrip().upper().startswith("SELECT"):
+        return list(dbtools.rows(data, statement, *params))
+    assert dbtools.execute(data, statement, *params) >= 1, statement
+    return []
 
 
 def init(data: Path, url: str = BASE) -> None:
-    quiet("init", "--data", str(data), "--url", url, "--name", "lome", "--role", "section")
+    quiet(
+        "init", "--data", str(data), "--url", url, "--name", "lome", "--role", "section",
+        *dbtools.init_database_args(),
+    )  # fmt: skip
 
 
 def exchange_id(out: str) -> str:
@@ -316,7 +316,7 @@ async def test_reconcile_with_a_section_that_is_not_a_peer(
     lome = await make_node("lome")
     mars = await make_node("marseille")
     data = lome.config.data_dir
-    before = sel_dump(data)
+    before = await sel_dump(data)
     code = await asyncio.to_thread(main, ["sel", "reconcile", "--data", str(data), mars.acct])
     out, err = capsys.readouterr()
     line = one_line(err)
@@ -324,7 +324,7 @@ async def test_reconcile_with_a_section_that_is_not_a_peer(
     assert line.startswith("coopnet sel: error: "), line
     assert "not a SEL peer" in line, line
     assert out == ""
-    assert sel_dump(data) == before
+    assert await sel_dump(data) == before
 
 
 async def test_peer_that_is_not_a_section_is_refused(
@@ -333,7 +333,7 @@ async def test_peer_that_is_not_a_section_is_refused(
     """A Mastodon account (not a coopnet node) cannot be a SEL peer."""
     lome = await make_node("lome")
     data = lome.config.data_dir
-    before = sel_dump(data)
+    before = await sel_dump(data)
     async with MastodonLikePeer() as peer:
         code = await asyncio.to_thread(
             main,
@@ -347,7 +347,7 @@ async def test_peer_that_is_not_a_section_is_refused(
     assert code != 0, out
     assert line.startswith("coopnet sel: error: "), line
     assert "not a coopnet section" in line, line
-    assert sel_dump(data) == before
+    assert await sel_dump(data) == before
 
 
 # ----------------------------------------------------------------------------- happy path

@@ -8,8 +8,9 @@ Two kinds of tests:
   the same port, and the exchange must complete exactly once on both sides. The
   origin sits behind a small reverse proxy (``Door``) that can hold what is delivered
   to it, which pins the most dangerous moment without any timing luck: the responder
-  has committed and its Accept is in flight. The databases are read with the standard
-  ``sqlite3`` module, not the product's models. After a restart the pending
+  has committed and its Accept is in flight. The databases (SQLite or PostgreSQL, as
+  under test) are read with plain SQL (tests/dbtools.py), not the product's models.
+  After a restart the pending
   deliveries are made due at once (what an operator's "retry now" does) instead of
   waiting out the 30 s back-off.
 * Bad inputs, in-process: a Mastodon-like test peer posing as a section (its actor
@@ -22,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-import sqlite3
 import sys
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -42,14 +42,14 @@ from models.sel.exchanges import CATEGORIES, Exchange
 from models.sel.ledger import Entry
 from node import sel
 from node.actions import follow, list_following
-from node.config import DB_NAME
+from tests import dbtools
 from tests.conftest import MakeNode, RunningNode
 from tests.peers.mastodon import MastodonLikePeer, ReceivedActivity
 from tests.procs import coopnet, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 AS = "https://www.w3.org/ns/activitystreams"
-LONG_AGO = "2000-01-01 00:00:00.000000"
+LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
 
 # ============================================================================================
 # Part 1: kill -9 of either node in the middle of an exchange (subprocesses)
@@ -62,23 +62,14 @@ async def ok(*args: str) -> str:
     return out
 
 
-def db_rows(db: Path, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-    """Read-only: the test only looks."""
-    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
-    try:
-        con.row_factory = sqlite3.Row
-        return list(con.execute(sql, params).fetchall())
-    finally:
-        con.close()
+def db_rows(data: Path, sql: str, params: tuple[Any, ...] = ()) -> list[dbtools.Row]:
+    """Read only (the test only looks), with plain SQL on the node's database; sync, so
+    that polling predicates can call it."""
+    return dbtools.rows(data, sql, *params)
 
 
-def db_exec(db: Path, sql: str, params: tuple[Any, ...] = ()) -> int:
-    con = sqlite3.connect(db, timeout=10)
-    try:
-        with con:
-            return con.execute(sql, params).rowcount
-    finally:
-        con.close()
+def db_exec(data: Path, sql: str, params: tuple[Any, ...] = ()) -> int:
+    return dbtools.execute(data, sql, *params)
 
 
 @dataclass
@@ -116,7 +107,8 @@ class Section:
 
     @property
     def db(self) -> Path:
-        return self.data / DB_NAME
+        """What ``db_rows`` takes: the data directory (its configured database)."""
+        return self.data
 
     def log(self) -> Path:
         return self.log_dir / f"{self.name}-serve-{self.starts}.log"
@@ -209,7 +201,7 @@ class Section:
             (LONG_AGO, LONG_AGO),
         )
 
-    def exchange(self, uri: str) -> sqlite3.Row | None:
+    def exchange(self, uri: str) -> dbtools.Row | None:
         rows = db_rows(self.db, "SELECT * FROM sel_exchanges WHERE uri = ?", (uri,))
         return rows[0] if rows else None
 
@@ -356,12 +348,14 @@ async def two_peered_sections(lome: Section, mars: Section) -> None:
     Commands that do not depend on each other run at the same time (as two operators
     would): the CLI's start-up is what makes this test slow.
     """
+    databases = [await dbtools.ainit_database_args() for _ in (lome, mars)]
     await asyncio.gather(
         *(
-            ok("init", "--data", str(s.data), "--url", s.url, "--name", s.name, "--role", "section")
-            for s in (lome, mars)
+            ok("init", "--data", str(s.data), "--url", s.url, "--name", s.name, "--role", "section",
+               *database)
+            for s, database in zip((lome, mars), databases, strict=True)
         )
-    )
+    )  # fmt: skip
     await asyncio.gather(
         lome.start(),
         mars.start(),
@@ -399,7 +393,7 @@ async def start_exchange(lome: Section, mars: Section) -> str:
 
 async def first_row(
     s: Section, sql: str, params: tuple[Any, ...], what: str, within: float = 20.0
-) -> sqlite3.Row:
+) -> dbtools.Row:
     """Poll ``s``'s database (read-only, tightly: the moment matters) until ``sql`` finds a row."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within

@@ -57,6 +57,7 @@ from node.app import create_app, make_runner
 from node.config import Config
 from node.worker import DeliveryWorker, InboxWorker, MaintenanceWorker
 from tests.conftest import RunningNode, bound_socket
+from tests.pg import database_url
 
 NAMES = ("lome", "mars", "dakar")
 MEMBERS = ("ama", "kofi", "sena")
@@ -292,7 +293,9 @@ async def three_sections(
             sock = bound_socket()
             try:
                 url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-                config = await init_node(tmp / name, url, name, "section")
+                config = await init_node(
+                    tmp / name, url, name, "section", database=await database_url()
+                )
             except BaseException:
                 sock.close()
                 raise
