@@ -83,6 +83,23 @@ def clock(now: Callable[[], datetime]) -> Iterator[None]:
         CLOCK.reset(token)
 
 
+def database_errors() -> tuple[type[BaseException], ...]:
+    """What failing to reach or use the database raises, whichever the driver.
+
+    SQLAlchemy wraps most driver errors in DBAPIError, but asyncpg's refusals
+    at connect time (no such database, no such role, bad password) come
+    through as asyncpg's own, and a server that is down as OSError.
+    """
+    from sqlalchemy.exc import DBAPIError
+
+    errors: tuple[type[BaseException], ...] = (OSError, DBAPIError)
+    try:
+        import asyncpg
+    except ImportError:  # pragma: no cover - a dependency
+        return errors
+    return (*errors, asyncpg.PostgresError, asyncpg.InterfaceError)
+
+
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 

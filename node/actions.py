@@ -18,7 +18,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError
 
 from federation.http import ApClient, FetchError, make_session
 from federation.inbox import KeyGone, KeyInfo, KeyResolver, fetch_key
@@ -33,7 +32,7 @@ from models.actors import (
     get_remote_actor_by_key,
     upsert_remote_actor,
 )
-from models.base import is_sqlite, make_engine, make_sessionmaker
+from models.base import database_errors, is_sqlite, make_engine, make_sessionmaker
 from models.follows import Following, FollowingState
 from models.outbox import enqueue, new_uuid
 from models.posts import LocalObject, publish_note
@@ -93,6 +92,11 @@ def _start_sqlite_file(data_dir: Path) -> Path:
     return building
 
 
+def _reason(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None)
+    return str(orig or getattr(exc, "strerror", None) or exc)
+
+
 async def _create_node(db_url: str, config: Config) -> None:
     """Schema at head, then the node actor with its keys, in a database with no node."""
     engine = make_engine(db_url)
@@ -100,12 +104,9 @@ async def _create_node(db_url: str, config: Config) -> None:
         async with engine.connect() as conn:
             revision = await conn.run_sync(migrate.current_revision_sync)
             holder = await conn.run_sync(migrate.node_actor_sync) if revision else None
-    except OSError as exc:
+    except database_errors() as exc:
         await engine.dispose()
-        raise ActionError(f"cannot reach the database: {exc.strerror or exc}") from exc
-    except DBAPIError as exc:
-        await engine.dispose()
-        raise ActionError(f"cannot use the database: {exc.orig}") from exc
+        raise ActionError(f"cannot use the database: {_reason(exc)}") from exc
     if holder is not None:
         await engine.dispose()
         raise ActionError(

@@ -265,10 +265,8 @@ async def cmd_db(args: argparse.Namespace) -> int:
 
 
 async def cmd_migrate(args: argparse.Namespace) -> int:
-    from sqlalchemy.exc import DBAPIError
-
     from models import migrate
-    from models.base import make_engine
+    from models.base import database_errors, make_engine
 
     config = load_config(args.data)
     setup_logging(config.log_level)
@@ -276,7 +274,7 @@ async def cmd_migrate(args: argparse.Namespace) -> int:
     try:
         async with engine.connect() as conn:
             before = await conn.run_sync(migrate.current_revision_sync)
-    except (OSError, DBAPIError) as exc:
+    except database_errors() as exc:
         raise CliError(f"cannot reach the database: {exc}") from exc
     finally:
         await engine.dispose()

@@ -18,14 +18,13 @@ from typing import Any
 
 import aiohttp
 from sqlalchemy import func, select
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from federation.delivery import RetryPolicy
 from federation.http import ApClient, Signer, make_session
 from models import migrate
 from models.actors import LocalActor, get_node_actor
-from models.base import make_engine, make_sessionmaker
+from models.base import database_errors, make_engine, make_sessionmaker
 from models.urls import Urls
 from node.config import CONFIG_NAME, Config
 
@@ -155,7 +154,7 @@ class Node:
             try:
                 async with engine.connect() as conn:
                     current = await conn.run_sync(migrate.current_revision_sync)
-            except (OSError, DBAPIError) as exc:
+            except database_errors() as exc:
                 raise NodeError(
                     f"cannot reach the database of {config.data_dir}: {exc}; is the "
                     "database server running, and [database] url right?"

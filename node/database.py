@@ -23,12 +23,11 @@ from pathlib import Path
 
 from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 import models.all  # noqa: F401  (every table on the metadata)
 from models import migrate
-from models.base import Base, is_sqlite, make_engine
+from models.base import Base, database_errors, is_sqlite, make_engine
 from node.actions import ActionError
 from node.config import CONFIG_NAME, DB_NAME, Config, database_url, load_config
 
@@ -88,7 +87,7 @@ async def copy_database(config: Config, target: str) -> CopyReport:
             try:
                 async with target_engine.connect() as dst:
                     _, other = await _schema_of(dst)
-            except (OSError, DBAPIError) as exc:
+            except database_errors() as exc:
                 raise ActionError(f"cannot use {_shown(target)}: {exc}") from exc
             if other is not None:
                 raise ActionError(
@@ -294,7 +293,7 @@ async def _restore_postgresql(config: Config, dump: Path) -> None:
     try:
         async with engine.connect() as conn:
             revision, holder = await _schema_of(conn)
-    except (OSError, DBAPIError) as exc:
+    except database_errors() as exc:
         raise ActionError(f"cannot use {_shown(config.database_url)}: {exc}") from exc
     finally:
         await engine.dispose()

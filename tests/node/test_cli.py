@@ -359,22 +359,13 @@ def test_init_refuses_a_database_that_holds_a_node(
     assert load_config(data).database_url != taken
 
 
-SQLITE_URL_IGNORED = (
-    "product bug: init_node builds an SQLite node in DATA/coopnet.db whatever "
-    "--database sqlite+aiosqlite:///PATH says, without checking PATH, then writes PATH in "
-    "coopnet.toml: the new node runs on PATH's database (another node's, or none)"
-)
-
-
-@pytest.mark.sqlite_only  # an SQLite URL given to --database (what config.database_url accepts)
-@pytest.mark.xfail(strict=True, reason=SQLITE_URL_IGNORED)
+@pytest.mark.sqlite_only  # an SQLite URL given to --database
 def test_init_with_the_sqlite_url_of_another_node_refuses(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    """``--database sqlite+aiosqlite:///…`` naming another node's database is refused as
-    a PostgreSQL one is (test_init_refuses_a_database_that_holds_a_node), and changes
-    nothing. Today init succeeds, and the new node's commands act on the other node's
-    database (its posts are signed with the other node's key)."""
+    """``--database`` is for PostgreSQL: an ``sqlite+aiosqlite:///…`` URL naming another
+    node's database is refused in one line and changes nothing (it used to be written in
+    the config while the node was built in DATA, so the new node ran on the other's)."""
     first = tmp_path / "lome"
     assert run(capsys, *init_args(first, "http://127.0.0.1:8765"))[0] == 0
     before = dbtools.dump(first), dbtools.file_digest(first)
@@ -382,18 +373,17 @@ def test_init_with_the_sqlite_url_of_another_node_refuses(
     argv = init_args(data, "http://127.0.0.1:8766", "other", database=["--database", url_of(first)])
     code, out, err = run(capsys, *argv)
     assert code == 1, (out, err)
-    assert "already holds a coopnet node" in one_line(err)
+    assert "--database is for PostgreSQL" in one_line(err)
     assert (dbtools.dump(first), dbtools.file_digest(first)) == before
     assert not (data / CONFIG_NAME).exists()
 
 
 @pytest.mark.sqlite_only
-@pytest.mark.xfail(strict=True, reason=SQLITE_URL_IGNORED)
-def test_init_with_an_sqlite_url_makes_a_node_that_opens(
+def test_init_with_an_sqlite_url_is_refused_and_writes_nothing(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    """``--database sqlite+aiosqlite:///PATH`` (a new file elsewhere): either refused in
-    one line with nothing written, or the node is made there and opens."""
+    """``--database sqlite+aiosqlite:///PATH`` (a new file elsewhere): refused in one line,
+    nothing written in DATA or at PATH."""
     data = tmp_path / "lome"
     elsewhere = tmp_path / "disk" / "lome.db"
     elsewhere.parent.mkdir()
@@ -401,14 +391,9 @@ def test_init_with_an_sqlite_url_makes_a_node_that_opens(
         data, "http://127.0.0.1:8765", database=["--database", f"sqlite+aiosqlite:///{elsewhere}"]
     )
     code, out, err = run(capsys, *argv)
-    if code != 0:
-        assert one_line(err).startswith("coopnet init: error:")
-        assert not (data / CONFIG_NAME).exists() and not elsewhere.exists()
-        return
-    code, out, err = run(capsys, "following", "--data", str(data))
-    assert code == 0, err
-    assert elsewhere.is_file()
-    assert not (data / DB_NAME).exists(), "a second database, with other keys, made in DATA"
+    assert code == 1, (out, err)
+    assert one_line(err).startswith("coopnet init: error:")
+    assert not (data / CONFIG_NAME).exists() and not elsewhere.exists()
 
 
 def url_of(data: Path) -> str:
@@ -706,35 +691,14 @@ def test_commands_with_the_database_missing(
     assert not (data / DB_NAME).exists() or (data / DB_NAME).stat().st_size == 0
 
 
-#: asyncpg raises the server's refusals at connect time (no such database, no such role,
-#: bad password) as its own exceptions, which SQLAlchemy does not wrap in DBAPIError.
-UNWRAPPED_CONNECT_ERROR = (
-    "product bug: asyncpg's connect-time errors (InvalidCatalogNameError, "
-    "InvalidAuthorizationSpecificationError...) are neither OSError nor DBAPIError, so "
-    "init (_create_node), migrate (cmd_migrate) and Node.open let them through: a traceback"
-)
-
-
 async def pg_admin(statement: str) -> None:
     from tests import pg
 
     await (await pg.server()).admin(statement)
 
 
-#: Node.open (every command but init and migrate, and serve) does not catch OSError either.
-NODE_OPEN_OSERROR = (
-    "product bug: Node.open lets OSError (ConnectionRefusedError: the database server is "
-    "down) through, so every command that opens the node prints a traceback"
-)
-
-
 def _unusable(problem: str, command: str) -> Any:
-    marks = []
-    if problem == "dropped":
-        marks = [pytest.mark.xfail(strict=True, reason=UNWRAPPED_CONNECT_ERROR)]
-    elif command != "migrate":
-        marks = [pytest.mark.xfail(strict=True, reason=NODE_OPEN_OSERROR)]
-    return pytest.param(problem, command, id=f"{problem}-{command}", marks=marks)
+    return pytest.param(problem, command, id=f"{problem}-{command}")
 
 
 @pytest.mark.postgresql_only
@@ -770,16 +734,8 @@ def test_commands_with_the_database_gone(tmp_path: Path, problem: str, command: 
     "problem",
     [
         pytest.param("server-down", id="server-down"),
-        pytest.param(
-            "no-such-database",
-            id="no-such-database",
-            marks=pytest.mark.xfail(strict=True, reason=UNWRAPPED_CONNECT_ERROR),
-        ),
-        pytest.param(
-            "no-such-role",
-            id="no-such-role",
-            marks=pytest.mark.xfail(strict=True, reason=UNWRAPPED_CONNECT_ERROR),
-        ),
+        pytest.param("no-such-database", id="no-such-database"),
+        pytest.param("no-such-role", id="no-such-role"),
     ],
 )
 def test_init_with_a_database_it_cannot_use(tmp_path: Path, problem: str) -> None:
