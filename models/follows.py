@@ -12,6 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -78,10 +79,24 @@ async def add_follower(
         )
     ).scalar_one_or_none()
     if row is None:
+        # Two workers may process two Follows of the same actor at once: insert in a
+        # savepoint and, if the other one's row got there first, refresh that one.
         row = Follower(
             local_actor_id=local_actor_id, remote_actor_id=remote.id, follow_uri=follow_uri
         )
-        session.add(row)
+        try:
+            async with session.begin_nested():
+                session.add(row)
+        except IntegrityError:
+            row = (
+                await session.execute(
+                    select(Follower).where(
+                        Follower.local_actor_id == local_actor_id,
+                        Follower.remote_actor_id == remote.id,
+                    )
+                )
+            ).scalar_one()
+            row.follow_uri = follow_uri
     else:
         row.follow_uri = follow_uri
     await session.flush()
