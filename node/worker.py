@@ -207,6 +207,11 @@ class InboxWorker:
         outcomes: list[tuple[InboxItem, str, str | None]] = []
         async with self.node.write() as session:
             items = await claim_pending(session, self.batch)
+            # One sender's activities keep their order; different senders' are grouped,
+            # so that every worker's batch locks the rows it shares with others (a
+            # sender's follower row...) in the same order, and two batches wait for each
+            # other instead of deadlocking. Arrival order across senders means nothing.
+            items.sort(key=lambda item: (item.actor_uri, item.id))
             batch = BatchCache()
             seat = self.node.config.network_seat
             for item in items:
@@ -219,6 +224,16 @@ class InboxWorker:
                         result = await process_item(session, self.node.urls, item, batch, seat)
                 except Exception as exc:
                     batch = BatchCache()  # the savepoint's rollback expired what it had loaded
+                    if _concurrent_conflict(exc):
+                        # Another worker's batch held a row this item needed (PostgreSQL
+                        # chose this one to end a deadlock): nothing of it was kept, and
+                        # it is not the activity's fault. It stays pending for a later batch.
+                        inbox_log.warning(
+                            "inbox item %s met another worker's batch (%s); trying it again",
+                            item.activity_uri,
+                            type(getattr(exc, "orig", exc)).__name__,
+                        )
+                        continue
                     inbox_log.exception("failed to process inbox item %s", item.activity_uri)
                     outcomes.append((item, InboxState.FAILED, f"{type(exc).__name__}: {exc}"))
                     continue
@@ -264,6 +279,13 @@ class InboxWorker:
                 continue
             self.node.wake_inbox.clear()
             await _sleep_until(self.node.config.delivery_poll_seconds, stop, self.node.wake_inbox)
+
+
+def _concurrent_conflict(exc: BaseException) -> bool:
+    """A PostgreSQL error of class 40, "transaction rollback" (deadlock detected,
+    serialisation failure): a collision with another transaction, gone on a retry."""
+    code = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    return isinstance(code, str) and code.startswith("40")
 
 
 async def _sleep_until(seconds: float, stop: asyncio.Event, wake: asyncio.Event) -> None:
