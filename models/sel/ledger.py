@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -73,9 +74,32 @@ def entry_hash(
 async def _head(session: AsyncSession) -> LedgerHead:
     head = await session.get(LedgerHead, 1, with_for_update=True)
     if head is None:
-        head = LedgerHead(id=1, seq=0, hash=GENESIS)
-        session.add(head)
-        await session.flush()
+        # The first writer ever creates the row; another one doing it at the same
+        # moment (another process) waits for it instead of failing on the key.
+        dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+        await session.execute(
+            dialect.insert(LedgerHead)
+            .values(id=1, seq=0, hash=GENESIS)
+            .on_conflict_do_nothing(index_elements=["id"])
+        )
+        head = await session.get(LedgerHead, 1, with_for_update=True)
+        assert head is not None
+    return head
+
+
+async def _lock(session: AsyncSession, *accounts: Account) -> LedgerHead:
+    """Take the ledger's write lock (the head row), then re-read ``accounts``.
+
+    The callers loaded the accounts earlier in their transaction, maybe before
+    another process committed a change to them: on PostgreSQL (READ COMMITTED)
+    checking limits and writing a balance computed from that read would undo
+    the other change (a lost update). Every change to balances and holds goes
+    through here, so under the lock the rows read are the latest.
+    """
+    head = await _head(session)
+    await session.flush()
+    for account in accounts:
+        await session.refresh(account)
     return head
 
 
@@ -98,9 +122,9 @@ async def post(
     check_amount(amount)
     if payer.id == payee.id:
         raise LedgerError("payer and payee are the same account")
+    head = await _lock(session, payer, payee)
     if check_limits_:
         check_can_move(payer, payee, amount, hold_released=hold_released)
-    head = await _head(session)
     now = now or utcnow()
     seq = head.seq + 1
     digest = entry_hash(head.hash, seq, exchange_uuid, kind, payer.code, payee.code, amount, now)
@@ -126,6 +150,7 @@ async def post(
 async def hold(session: AsyncSession, payer: Account, payee: Account, amount: int) -> None:
     """Reserve ``amount`` on the payer (and room on the payee) without posting."""
     check_amount(amount)
+    await _lock(session, payer, payee)
     check_can_move(payer, payee, amount)
     payer.held += amount
     payee.held_in += amount
@@ -133,6 +158,7 @@ async def hold(session: AsyncSession, payer: Account, payee: Account, amount: in
 
 
 async def release(session: AsyncSession, payer: Account, payee: Account, amount: int) -> None:
+    await _lock(session, payer, payee)
     if payer.held < amount or payee.held_in < amount:
         raise LedgerError("cannot release more than is held")
     payer.held -= amount
