@@ -38,6 +38,7 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -455,7 +456,7 @@ async def add_followers(node: MultiNode, receiver: Receiver) -> list[str]:
     bench/fanout.py does); returns the shared inbox URLs."""
     inboxes = [f"{receiver.base}/i/{n}/inbox" for n in range(SHARED_INBOXES)]
     per_inbox = FOLLOWERS // SHARED_INBOXES
-    now = time.time()
+    now = datetime.now(UTC)
     conn = node.db
     assert conn is not None
     async with conn.transaction():
@@ -471,7 +472,7 @@ async def add_followers(node: MultiNode, receiver: Receiver) -> list[str]:
                     f"{receiver.base}/users/f{k}", f"{receiver.base}/users/f{k}#main-key",
                     "Person", f"f{k}", f"Follower {k}", f"{receiver.base}/users/f{k}/inbox",
                     inboxes[k // per_inbox], f"{receiver.base}/@f{k}",
-                    _utc(now),
+                    now,
                 )
                 for k in range(FOLLOWERS)
             ],
@@ -486,12 +487,6 @@ async def add_followers(node: MultiNode, receiver: Receiver) -> list[str]:
             f"{receiver.base}/users/f%",
         )
     return inboxes
-
-
-def _utc(seconds: float) -> Any:
-    from datetime import UTC, datetime
-
-    return datetime.fromtimestamp(seconds, UTC)
 
 
 @dataclass
