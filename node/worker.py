@@ -77,10 +77,19 @@ class DeliveryWorker:
                 if classify(outcome) is not Verdict.DELIVERED:
                     break
 
-        await asyncio.gather(
-            *(one(d) for d in due if not d.activity.ordered),
-            *(in_order(run) for run in runs.values()),
-        )
+        tasks = [
+            *(asyncio.ensure_future(one(d)) for d in due if not d.activity.ordered),
+            *(asyncio.ensure_future(in_order(run)) for run in runs.values()),
+        ]
+        # The batch is recorded within its lease: past that, another worker may
+        # claim the rows again. Sends still running then are given up (their
+        # rows released untried, so an ordered run resumes where it stopped).
+        _, late = await asyncio.wait(tasks, timeout=self.lease.total_seconds() * 0.75)
+        for task in late:
+            task.cancel()
+        if late:
+            await asyncio.wait(late)
+            log.warning("%d send(s) still running at the end of the lease; released", len(late))
         outcomes = [results.get(d.id) for d in due]
         now = utcnow()
         async with self.node.write() as session:

@@ -511,3 +511,26 @@ async def test_concurrency_is_bounded(make_node: MakeNode, receiver: StartReceiv
     assert gauge.peak <= 4
     assert gauge.peak >= 2  # they do go out in parallel
     assert {r.state for r in await deliveries(rn)} == {DeliveryState.DELIVERED}
+
+
+async def test_a_batch_is_recorded_within_its_lease(
+    make_node: MakeNode, receiver: StartReceiver
+) -> None:
+    """Sends still running when the lease is almost over are given up and their rows
+    released untried (no attempt counted), so no other worker can claim rows this one
+    is still sending; the next pass delivers them."""
+    recv = await receiver(hold=3.0)
+    rn = await node_with_one_follower(
+        make_node, recv.url, delivery_lease_seconds=1.0, http_timeout_seconds=10.0
+    )
+    await post_note(rn.node, "Lent à répondre")
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    assert await step(rn) == 1
+    assert loop.time() - started < 2.5  # gave up at 0.75 of the lease, not at the answer
+    row = await one_delivery(rn)
+    assert (row.state, row.attempts, row.locked_until) == ("pending", 0, None)
+    recv.hold = 0.0
+    assert await step(rn) == 1
+    row = await one_delivery(rn)
+    assert (row.state, row.attempts) == ("delivered", 1)
