@@ -100,6 +100,30 @@ def database_errors() -> tuple[type[BaseException], ...]:
     return (*errors, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
+def database_unavailable(exc: BaseException) -> bool:
+    """The database could not be reached or was busy, as opposed to a bug.
+
+    A web request that meets this is answered 503 (the caller retries: a
+    sender's delivery queue does), not 500: a restarted PostgreSQL or a
+    locked SQLite file is an outage of the moment, not a fault of the request.
+    """
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+    if isinstance(exc, DBAPIError):
+        return exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
+    try:
+        import asyncpg
+    except ImportError:  # pragma: no cover - a dependency
+        return isinstance(exc, OSError)
+    return isinstance(
+        exc,
+        OSError
+        | asyncpg.InterfaceError
+        | asyncpg.CannotConnectNowError
+        | asyncpg.ConnectionDoesNotExistError,
+    )
+
+
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
@@ -111,9 +135,11 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     lives in models/sqlite.py and is loaded only for an SQLite URL.
     """
     if url.startswith("postgresql"):
-        # Connections are checked before use: a restarted database server
-        # must not turn into errors for the next requests.
-        kwargs.setdefault("pool_pre_ping", True)
+        # No pre-ping: it cost a round trip or more on every checkout (a
+        # third of the statements of a busy inbox). After a database restart
+        # the first statement on a dead connection fails, SQLAlchemy then
+        # drops every pooled connection at once, and that one request or
+        # batch is retried (senders retry a 5xx; workers retry their batch).
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 10)
     engine = create_async_engine(url, **kwargs)

@@ -18,6 +18,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from models.base import database_unavailable
 from node import activitypub, pages, sel, wellknown
 from node.config import Config
 from node.context import Node
@@ -73,7 +74,12 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
                 "error.html", request, {"status": 404}, status=404
             )
         return error(exc.status, exc.text or exc.reason)
-    except Exception:
+    except Exception as exc:
+        if database_unavailable(exc):
+            log.warning("database unavailable serving %s %s: %s", request.method, request.path, exc)
+            resp = error(503, "the node's database is unavailable for a moment; retry shortly")
+            resp.headers["Retry-After"] = "5"
+            return resp
         log.exception("error serving %s %s", request.method, request.path)
         return error(500, "internal error; the node's log has the details")
 

@@ -100,6 +100,38 @@ async def test_node_follows_mastodon_and_receives_its_posts(
     assert obj.actor_uri == peer.actor_id("alice")
 
 
+async def test_posts_of_an_actor_we_do_not_follow_are_not_stored(
+    make_node: MakeNode, peer: MastodonLikePeer
+) -> None:
+    """Following alice is not following bob of the same server (only a followed
+    node's, an Organization's, whole server counts): bob's unsolicited post,
+    correctly signed, is taken in and ignored with the reason recorded."""
+    rn = await make_node("lome")
+    await follow(rn.node, peer.acct("alice"))
+
+    async def accepted() -> bool:
+        return any(r.state == "accepted" for r in await list_following(rn.node))
+
+    await _until(accepted, "the peer's Accept")
+    peer.followers["bob"].add(rn.actor_id)  # bob delivers to us unasked
+    bob_note = await peer.post("Achetez mes montres", "bob")
+    alice_note = await peer.post("Permanence samedi", "alice")
+
+    async def both_processed() -> bool:
+        return await rn.count(InboxItem, InboxItem.state == "done") >= 3  # Accept + 2 Creates
+
+    await _until(both_processed, "both Creates processed")
+    assert await rn.count(RemoteObject, RemoteObject.uri == alice_note) == 1
+    assert await rn.count(RemoteObject, RemoteObject.uri == bob_note) == 0
+    async with rn.node.sessions() as session:
+        error = (
+            await session.execute(
+                select(InboxItem.error).where(InboxItem.actor_uri == peer.actor_id("bob"))
+            )
+        ).scalar_one()
+    assert error == "ignored: we do not follow this actor"
+
+
 async def test_rfc9421_signed_follow_is_accepted(make_node: MakeNode) -> None:
     rn = await make_node("lome")
     async with MastodonLikePeer(signature_scheme="rfc9421") as peer:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import aiohttp
 import pytest
 from aiohttp import web
 from sqlalchemy import func, select
@@ -174,3 +175,56 @@ async def test_db_copy_moves_a_running_network_to_postgresql(
         # A second copy into the same database is refused: it holds a node now.
         code, _, err = await cli("db", "copy", "--data", str(data), "--to", target)
         assert code == 1 and "the node's own database" in err
+
+
+@pytest.mark.postgresql_only
+async def test_the_node_rides_out_a_database_restart(
+    tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    """PostgreSQL restarted under a running node: pooled connections are dead.
+
+    No request may get a 500 for it: at most the first ones meet the dead
+    connections and get a 503 with Retry-After (a sender retries), and the
+    node answers normally again without being restarted itself.
+    """
+    from node.actions import init_node
+    from tests.pg import Server
+
+    pg = Server()
+    pg.start()
+    try:
+        await pg.admin("CREATE DATABASE restarted")
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        config = await init_node(
+            tmp_path / "n", f"http://127.0.0.1:{port}", "lome", "section",
+            database=pg.url("restarted"),
+        )  # fmt: skip
+        runner = make_runner(create_app(config, run_workers=False), config)
+        await runner.setup()
+        await web.SockSite(runner, sock).start()
+        url = f"http://127.0.0.1:{port}/users/lome/outbox"
+        headers = {"Accept": "application/activity+json"}
+        try:
+            # Several requests at once, so that several pooled connections exist.
+            first = await asyncio.gather(*(http.get(url, headers=headers) for _ in range(5)))
+            assert [r.status for r in first] == [200] * 5
+            await asyncio.to_thread(
+                pg._run, str(pg.bin / "pg_ctl"), "-D", str(pg.data), "-l",
+                str(pg.root / "log"), "-m", "fast", "-w", "restart",
+            )  # fmt: skip
+            statuses = []
+            for _ in range(12):
+                async with http.get(url, headers=headers) as resp:
+                    statuses.append(resp.status)
+                    if resp.status == 503:
+                        assert resp.headers["Retry-After"] == "5"
+                        assert "retry" in (await resp.json())["error"]
+            assert 500 not in statuses
+            assert set(statuses) <= {200, 503}
+            assert statuses[-5:] == [200] * 5, statuses
+        finally:
+            await runner.cleanup()
+    finally:
+        pg.stop()
