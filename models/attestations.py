@@ -25,6 +25,7 @@ from federation.integrity import add_proof
 from federation.vocab import AS_CONTEXT, MEDIATOR_CERTIFICATION, SECTION_AUTHORIZATION
 from models.actors import LocalActor
 from models.base import Base, UTCDateTime, utcnow
+from models.errors import UserError
 from models.outbox import new_uuid
 from models.publishing import publish_activity
 from models.to_ap import iso
@@ -51,7 +52,7 @@ AS_TYPE = {Kind.AUTHORIZATION: SECTION_AUTHORIZATION, Kind.CERTIFICATION: MEDIAT
 KIND_OF_TYPE = {v: k for k, v in AS_TYPE.items()}
 
 
-class AttestationError(ValueError):
+class AttestationError(UserError):
     pass
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from federation.vocab import CONTEXT, PUBLIC
 from models.actors import LocalActor
 from models.base import Base, UTCDateTime, utcnow
+from models.errors import UserError
 from models.markdown import first_paragraph, render_markdown
 from models.outbox import new_uuid
 from models.publishing import publish_activity, tombstone
@@ -29,7 +30,7 @@ MAX_SUMMARY = 1000
 MAX_MARKDOWN = 200_000
 
 
-class BulletinError(ValueError):
+class BulletinError(UserError):
     pass
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.actor_doc import actor_document
 from models.actors import LocalActor, create_local_actor, get_local_actor
 from models.base import utcnow
+from models.errors import UserError
 from models.publishing import publish_activity
 from models.urls import Urls
 
@@ -23,7 +24,7 @@ USERNAME = re.compile(r"^[a-z0-9][a-z0-9_]{0,29}$")
 MAX_SKILLS = 20
 
 
-class MediatorError(ValueError):
+class MediatorError(UserError):
     pass
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from federation.vocab import CONTEXT, PUBLIC
 from models.actors import LocalActor
 from models.base import Base, UTCDateTime, utcnow
+from models.errors import UserError
 from models.markdown import render_markdown
 from models.outbox import new_uuid
 from models.publishing import publish_activity, tombstone
@@ -79,7 +80,7 @@ OFFER_TRANSITIONS = {
 }
 
 
-class OfferError(ValueError):
+class OfferError(UserError):
     pass
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.actors import LocalActor
 from models.base import Base, UTCDateTime, utcnow
+from models.errors import UserError
 from models.html import text_to_html
 from models.outbox import Activity, new_uuid
 from models.publishing import publish_activity
@@ -62,7 +63,7 @@ class RemoteObject(Base):
     body: Mapped[str] = mapped_column(Text)
 
 
-class PostError(ValueError):
+class PostError(UserError):
     pass
 
 

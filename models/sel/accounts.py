@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime, utcnow
+from models.errors import UserError
 
 #: Default limits, in minutes: −20 h / +20 h.
 DEFAULT_LOWER = -20 * 60
@@ -36,7 +37,7 @@ class AccountStatus(StrEnum):
     CLOSED = "closed"
 
 
-class LedgerError(ValueError):
+class LedgerError(UserError):
     """A refusal a person can understand; nothing was written."""
 
 
