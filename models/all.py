@@ -1,6 +1,7 @@
 """Imports every model module so that the metadata knows every table."""
 
 from models import (  # noqa: F401
+    accounts,
     actors,
     attestation_checks,
     attestations,
@@ -11,4 +12,5 @@ from models import (  # noqa: F401
     outbox,
     posts,
 )
-from models.sel import accounts, exchanges, ledger  # noqa: F401
+from models.sel import accounts as sel_accounts  # noqa: F401
+from models.sel import exchanges, ledger  # noqa: F401

@@ -174,10 +174,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--limit", type=int, default=50, help="rows to show (default 50)")
     s.add_argument("--retry-dead", action="store_true", help="queue every dead delivery again")
 
-    from node import cli_content, cli_sel
+    from node import cli_content, cli_sel, cli_users
 
     cli_content.add_parsers(sub, _data)
     cli_sel.add_parsers(sub, _data)
+    cli_users.add_parsers(sub, _data)
 
     s = sub.add_parser(
         "demo", help="run a local network: a seat and two sections that follow each other"
@@ -502,6 +503,12 @@ async def cmd_sel(args: argparse.Namespace) -> int:
     return await _with_node(args.data, go)
 
 
+async def cmd_user(args: argparse.Namespace) -> int:
+    from node.cli_users import run
+
+    return await _with_node(args.data, lambda node: run(args, node))
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = {
     "init": cmd_init,
     "migrate": cmd_migrate,
@@ -517,6 +524,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = 
     "deliveries": cmd_deliveries,
     "demo": cmd_demo,
     "sel": cmd_sel,
+    "user": cmd_user,
     **dict.fromkeys(
         ("mediator", "offer", "bulletin", "authorize", "certify", "revoke", "verify"), cmd_content
     ),
@@ -542,6 +550,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from models.actors import NoNodeActor
+    from models.errors import UserError
     from node.actions import ActionError
     from node.context import NodeError
 
@@ -549,7 +558,7 @@ def _run(args: argparse.Namespace) -> int:
         with contextlib.suppress(KeyboardInterrupt):
             return asyncio.run(COMMANDS[args.command](args))
         return 130
-    except (CliError, ConfigError, ActionError, NodeError, NoNodeActor) as exc:
+    except (CliError, ConfigError, ActionError, NodeError, NoNodeActor, UserError) as exc:
         print(f"coopnet {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_FAIL
     except BrokenPipeError:

@@ -1,0 +1,98 @@
+"""CLI for the accounts people use in the browser: ``coopnet user …``."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import Any
+
+from node.users import ROLE_HELP
+
+
+def add_parsers(sub: Any, data: Callable[[argparse.ArgumentParser], None]) -> None:
+    user = sub.add_parser(
+        "user",
+        help="accounts for the web interface: invite, reset, disable, list",
+        description="People use the node from their browser with an account. An account is "
+        "created with its roles and a one-time link (valid 7 days) where its holder chooses "
+        "a password; there is no sign-up and no e-mail needed.",
+    )
+    usub = user.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    p = usub.add_parser(
+        "add",
+        help="create an account and print its invitation link",
+        description="Create an account and print the one-time link to give its holder.",
+    )
+    data(p)
+    p.add_argument("name", metavar="NAME", help="the login, e.g. awa (lower case)")
+    p.add_argument(
+        "--role",
+        action="append",
+        required=True,
+        metavar="ROLE",
+        help=f"{ROLE_HELP}; repeat for several roles",
+    )
+    p.add_argument("--display-name", default="", help="the name shown on pages")
+
+    p = usub.add_parser(
+        "reset", help="print a new one-time link to choose a password (forgotten password)"
+    )
+    data(p)
+    p.add_argument("name", metavar="NAME")
+
+    p = usub.add_parser("disable", help="disable an account and end its sessions")
+    data(p)
+    p.add_argument("name", metavar="NAME")
+
+    p = usub.add_parser("enable", help="enable a disabled account again")
+    data(p)
+    p.add_argument("name", metavar="NAME")
+
+    p = usub.add_parser("logout", help="end every session of an account (log out everywhere)")
+    data(p)
+    p.add_argument("name", metavar="NAME")
+
+    p = usub.add_parser("list", help="list the accounts and their roles")
+    data(p)
+
+
+async def run(args: argparse.Namespace, node: Any) -> int:
+    from models.accounts import OPERATOR
+    from node import users
+
+    a = args.action
+    if a == "add":
+        invited = await users.user_add(node, OPERATOR, args.name, args.role, args.display_name)
+        print(f"account {invited.user.name} created; give its holder this link (valid 7 days):")
+        print(invited.link)
+        return 0
+    if a == "reset":
+        invited = await users.user_reset(node, OPERATOR, args.name)
+        print(f"new link for {invited.user.name} (valid 7 days; earlier links stop working):")
+        print(invited.link)
+        return 0
+    if a in ("disable", "enable"):
+        user = await users.user_disable(node, OPERATOR, args.name, disabled=a == "disable")
+        print(f"{user.name} {a}d" + (" (its sessions ended)" if a == "disable" else ""))
+        return 0
+    if a == "logout":
+        n = await users.user_logout_everywhere(node, OPERATOR, args.name)
+        print(f"{n} session(s) of {args.name} ended")
+        return 0
+    if a == "list":
+        rows = await users.user_list(node, OPERATOR)
+        for u in rows:
+            roles = ", ".join(await users.describe_grants(node, u))
+            state = (
+                "disabled"
+                if u.disabled_at
+                else "active"
+                if u.password_hash
+                else "invited (no password yet)"
+            )
+            print(f"{u.name:20} {state:26} {roles}")
+        if not rows:
+            print("no accounts yet ('coopnet user add' creates one)")
+        return 0
+    raise ValueError(a)

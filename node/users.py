@@ -1,0 +1,173 @@
+"""Actions on accounts: what the CLI (as the operator) and a coordinator's pages call.
+
+Each takes the acting ``Principal`` first and checks it before anything
+is read or written; a refusal is a ``UserError`` with a message to show.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from models.accounts import (
+    AccountError,
+    Principal,
+    Role,
+    User,
+    accept_invitation,
+    authenticate,
+    create_user,
+    invitation_user,
+    list_users,
+    new_invitation,
+    open_session,
+    principal_of,
+    revoke_sessions,
+    set_disabled,
+    user_by_name,
+)
+from models.actors import LocalActor
+from models.sel.accounts import Account, AccountKind
+from node.context import Node
+
+ROLE_HELP = (
+    "coordinator, mediator:USERNAME (a mediator of this node) or member:CODE (a member's "
+    "SEL account)"
+)
+
+
+@dataclass(frozen=True)
+class Invited:
+    user: User
+    link: str
+
+
+def invitation_link(node: Node, token: str) -> str:
+    return f"{node.urls.base}/invitation/{token}"
+
+
+async def _grants(session: object, roles: list[str]) -> list[tuple[Role, int | None, int | None]]:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    assert isinstance(session, AsyncSession)
+    out: list[tuple[Role, int | None, int | None]] = []
+    for spec in roles:
+        kind, _, target = spec.partition(":")
+        if kind == Role.COORDINATOR and not target:
+            out.append((Role.COORDINATOR, None, None))
+        elif kind == Role.MEDIATOR and target:
+            actor = await session.scalar(select(LocalActor).where(LocalActor.username == target))
+            if actor is None or actor.is_node or actor.deleted_at is not None:
+                raise AccountError(
+                    f"no mediator {target!r} on this node ('coopnet mediator list' shows them)"
+                )
+            out.append((Role.MEDIATOR, actor.id, None))
+        elif kind == Role.MEMBER and target:
+            account = await session.scalar(
+                select(Account).where(Account.code == target, Account.kind == AccountKind.MEMBER)
+            )
+            if account is None:
+                raise AccountError(
+                    f"no SEL member account {target!r} ('coopnet sel balances' shows them; "
+                    "'coopnet sel account' opens one)"
+                )
+            out.append((Role.MEMBER, None, account.id))
+        else:
+            raise AccountError(f"unknown role {spec!r}: use {ROLE_HELP}")
+    return out
+
+
+async def user_add(
+    node: Node, by: Principal, name: str, roles: list[str], display_name: str = ""
+) -> Invited:
+    by.require_coordinator()
+    async with node.write() as session:
+        user = await create_user(session, name, await _grants(session, roles), display_name)
+        token = await new_invitation(session, user)
+    return Invited(user, invitation_link(node, token))
+
+
+async def user_reset(node: Node, by: Principal, name: str) -> Invited:
+    """A new one-time link to choose a password; the old password keeps working until then."""
+    by.require_coordinator()
+    async with node.write() as session:
+        user = await user_by_name(session, name)
+        token = await new_invitation(session, user)
+    return Invited(user, invitation_link(node, token))
+
+
+async def user_disable(node: Node, by: Principal, name: str, disabled: bool = True) -> User:
+    by.require_coordinator()
+    async with node.write() as session:
+        user = await user_by_name(session, name)
+        if disabled and by.user_id == user.id:
+            raise AccountError("you cannot disable your own account")
+        await set_disabled(session, user, disabled)
+    return user
+
+
+async def user_logout_everywhere(node: Node, by: Principal, name: str) -> int:
+    """End every session of an account: one's own, or anyone's for a coordinator."""
+    async with node.write() as session:
+        user = await user_by_name(session, name)
+        if by.user_id != user.id:
+            by.require_coordinator()
+        return await revoke_sessions(session, user)
+
+
+async def user_list(node: Node, by: Principal) -> list[User]:
+    by.require_coordinator()
+    async with node.sessions() as session:
+        return await list_users(session)
+
+
+async def describe_grants(node: Node, user: User) -> list[str]:
+    """'coordinator', 'mediator:ama', 'member:bob': the roles as ``--role`` takes them."""
+    out = []
+    async with node.sessions() as session:
+        for g in user.grants:
+            if g.role == Role.MEDIATOR and g.actor_id is not None:
+                actor = await session.get(LocalActor, g.actor_id)
+                out.append(f"mediator:{actor.username if actor else '?'}")
+            elif g.role == Role.MEMBER and g.sel_account_id is not None:
+                account = await session.get(Account, g.sel_account_id)
+                out.append(f"member:{account.code if account else '?'}")
+            else:
+                out.append(g.role)
+    return out
+
+
+async def invitation_for(node: Node, token: str) -> User:
+    async with node.sessions() as session:
+        return await invitation_user(session, token)
+
+
+async def set_password(node: Node, token: str, password: str) -> tuple[str, Principal]:
+    """Choose the password through a link; returns a new session's token (logged in)."""
+    async with node.write(urgent=True) as session:
+        user = await accept_invitation(session, token, password)
+        cookie, _ = await open_session(session, user)
+        return cookie, principal_of(user)
+
+
+async def log_in(node: Node, name: str, password: str, address: str) -> tuple[str, Principal]:
+    """A new session for the right password. A refusal still records the failed
+    attempt, so it is committed before the error goes up."""
+    from models.accounts import LoginRefused
+
+    refused: LoginRefused | None = None
+    cookie = ""
+    principal: Principal | None = None
+    async with node.write(urgent=True) as session:
+        try:
+            user = await authenticate(session, name, password, address)
+        except LoginRefused as exc:
+            refused = exc
+        else:
+            cookie, _ = await open_session(session, user)
+            principal = principal_of(user)
+    if refused is not None:
+        raise refused
+    assert principal is not None
+    return cookie, principal
