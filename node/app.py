@@ -19,7 +19,8 @@ import jinja2
 from aiohttp import web
 
 from models.base import database_unavailable
-from node import activitypub, pages, sel, wellknown
+from models.errors import Forbidden, NotFound, UserError
+from node import activitypub, pages, sel, ui, wellknown
 from node.config import Config
 from node.context import Node
 from node.i18n import pick_language, translator
@@ -74,6 +75,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
                 "error.html", request, {"status": 404}, status=404
             )
         return error(exc.status, exc.text or exc.reason)
+    except UserError as exc:
+        # A refusal that reached here unhandled by its page: still the person's
+        # mistake, never a 500.
+        status = 403 if isinstance(exc, Forbidden) else 404 if isinstance(exc, NotFound) else 400
+        return error(status, str(exc))
     except Exception as exc:
         if database_unavailable(exc):
             log.warning("database unavailable serving %s %s: %s", request.method, request.path, exc)
@@ -99,7 +105,13 @@ async def headers_middleware(request: web.Request, handler: Handler) -> web.Stre
 async def _context_processor(request: web.Request) -> dict[str, object]:
     lang = pick_language(request)
     node = get_node(request)
-    return {"_": translator(lang), "lang": lang, "node_title": node.config.title, "urls": node.urls}
+    return {
+        "_": translator(lang),
+        "lang": lang,
+        "node_title": node.config.title,
+        "urls": node.urls,
+        "me": request.get("web_session"),
+    }
 
 
 async def root(request: web.Request) -> web.StreamResponse:
@@ -110,7 +122,12 @@ async def root(request: web.Request) -> web.StreamResponse:
 def create_app(config: Config, *, run_workers: bool = True) -> web.Application:
     app = web.Application(
         client_max_size=config.max_body_bytes,
-        middlewares=[forwarded_middleware, headers_middleware, error_middleware],
+        middlewares=[
+            forwarded_middleware,
+            headers_middleware,
+            error_middleware,
+            ui.auth.session_middleware,
+        ],
     )
     aiohttp_jinja2.setup(
         app,
@@ -125,6 +142,7 @@ def create_app(config: Config, *, run_workers: bool = True) -> web.Application:
     app.router.add_routes(activitypub.routes)
     app.router.add_routes(pages.routes)
     app.router.add_routes(sel.routes)
+    ui.add_routes(app)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         node = await Node.open(config)

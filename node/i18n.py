@@ -106,10 +106,23 @@ CATALOG: dict[str, dict[str, str]] = {
 }
 
 
+def register(lang: str, messages: dict[str, str]) -> None:
+    """Add a module's own catalogue (each part of the interface keeps its strings)."""
+    table = CATALOG.setdefault(lang, {})
+    clash = {k for k in messages if k in table and table[k] != messages[k]}
+    if clash:
+        raise ValueError(f"two translations for {sorted(clash)[:3]}")
+    table.update(messages)
+
+
 def pick_language(request: web.Request) -> str:
     asked = request.query.get("lang")
     if asked in LANGUAGES:
         return asked
+    session = request.get("web_session")
+    chosen = getattr(session, "language", None)
+    if chosen in LANGUAGES:
+        return str(chosen)
     for part in request.headers.get("Accept-Language", "").split(","):
         tag = part.split(";")[0].strip().lower()[:2]
         if tag in LANGUAGES:

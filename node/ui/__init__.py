@@ -1,0 +1,20 @@
+"""The web interface of people with an account: coordinators, mediators, members.
+
+Server-rendered pages and plain HTML forms (no JavaScript needed). Every
+page calls the same action functions as the CLI, with the logged-in
+person as the acting principal; ``auth`` holds sessions and CSRF.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from node.i18n import register
+from node.ui import auth
+from node.ui.messages import FR
+
+register("fr", FR)
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_routes(auth.routes)
