@@ -26,7 +26,7 @@ Figures per setup:
 Afterwards the run checks that every item is `done` with no error and every
 Note was stored. The diagnostics give the CPU share of every process kind,
 of the PostgreSQL server and of this process, while accepting and until
-processed.
+processed, and each process's memory once all is processed.
 
 The ceiling, `bare_ceiling_per_s`, measured once per run before the nodes:
 `bench.bare_inbox` in its own process receives the same load (signed for
@@ -46,6 +46,7 @@ from aiohttp import web
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from bench import memory
 from bench.common import (
     LOOPBACK,
     PYTHON,
@@ -400,6 +401,7 @@ async def run(
             "all activities processed", lambda: processed(total), 300, node.servers, POLL_SECONDS
         )
         cpu_done = clock.read()
+        rss_after = memory.readings(node)
 
         states = await db.counts("inbox_items")
         stored = await db.scalar("select count(*) from remote_objects")
@@ -421,6 +423,7 @@ async def run(
     )
     note(f"{setup.name} inbox CPU while accepting: {CpuClock.shares(cpu_start, cpu_sent)}")
     note(f"{setup.name} inbox CPU until processed: {CpuClock.shares(cpu_start, cpu_done)}")
+    note(f"{setup.name} inbox memory {memory.describe('once processed', rss_after)}")
     accepted = figs.add(
         "inbox_accepted_per_s", sizes.requests / sent.seconds, "activities/s", setup=setup
     )

@@ -66,7 +66,7 @@ async def idle(node: NodeProcesses, settle_seconds: float) -> dict[str, list[Rea
     return readings(node)
 
 
-def _describe(when: str, by_kind: dict[str, list[Reading]]) -> str:
+def describe(when: str, by_kind: dict[str, list[Reading]]) -> str:
     parts = []
     for kind, rows in by_kind.items():
         for r in rows:
@@ -81,7 +81,7 @@ def report(
     idle: dict[str, list[Reading]],
     after: dict[str, list[Reading]],
 ) -> None:
-    note(f"{setup.name} memory {_describe('idle', idle)}; {_describe('after', after)}")
+    note(f"{setup.name} memory {describe('idle', idle)}; {describe('after', after)}")
     for kind in KINDS:
         for when, by_kind in (("idle", idle), ("after", after)):
             if kind in by_kind:
