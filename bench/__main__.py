@@ -75,7 +75,9 @@ FULL = {
 QUICK = {
     "rsa_seconds": 0.5,
     "inbox": inbox.InboxSizes(actors=20, requests=300, concurrency=32),
-    "fanout": fanout.FanoutSizes(followers=1_000, inboxes=100, receiver_ports=4),
+    "fanout": fanout.FanoutSizes(
+        followers=1_000, inboxes=100, receiver_ports=4, idle_settle_seconds=1.0
+    ),
     "sel": sel.SelSizes(exchanges=30),
 }
 
@@ -100,7 +102,7 @@ async def run_all(sizes: dict[str, object], setups: list[Setup], work: Path) -> 
     sel.settings(figs, sel_sizes)
     figs.settings["memory"] = (
         "RSS and PSS (psutil memory_full_info) per process kind on the fan-out node: idle, "
-        f"{fanout.IDLE_SETTLE_SECONDS:g}s after every process is ready, and after the "
+        f"{fanout_sizes.idle_settle_seconds:g}s after every process is ready, and after the "
         "fan-out is recorded; with two worker processes the larger of the two"
     )
 

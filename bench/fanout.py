@@ -63,7 +63,6 @@ from node.config import Config
 POLL_SECONDS = 0.1
 #: Seconds between polls of the node's database (deliveries recorded).
 DB_POLL_SECONDS = 0.02
-IDLE_SETTLE_SECONDS = 3.0
 
 
 @dataclass(frozen=True)
@@ -71,6 +70,8 @@ class FanoutSizes:
     followers: int = 10_000
     inboxes: int = 1_000
     receiver_ports: int = 4
+    #: Idle memory is read this long after every process of the node is ready.
+    idle_settle_seconds: float = 3.0
 
 
 async def prepare_node(
@@ -156,7 +157,7 @@ def settings(figs: Figures, sizes: FanoutSizes) -> None:
         "shared_inboxes": sizes.inboxes,
         "receiver_ports": sizes.receiver_ports,
         "delivery_poll_seconds": POLL_SECONDS,
-        "rss_idle_after_seconds": IDLE_SETTLE_SECONDS,
+        "rss_idle_after_seconds": sizes.idle_settle_seconds,
     }
 
 
@@ -212,7 +213,7 @@ async def run(
         await node.ready(
             f"http://{LOOPBACK}:{node_port}/users/bench", headers={"Accept": ACTIVITY_JSON}
         )
-        rss_idle = await memory.idle(node, IDLE_SETTLE_SECONDS)
+        rss_idle = await memory.idle(node, sizes.idle_settle_seconds)
         db = await open_db(config.database_url)
         clock = CpuClock(
             {**node.groups(), "receivers": [receivers.pid]}, backends.postmaster_pid(setup)

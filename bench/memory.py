@@ -1,7 +1,7 @@
 """Figure (c): the node's memory, per process kind, read with psutil.
 
 Read on the fan-out node (bench.fanout) of each setup, twice: idle, a fixed
-time after every process is ready (the web process answers HTTP, each
+time (3 s; 1 s with --quick) after every process is ready (the web process answers HTTP, each
 worker process has said its queue workers run; nothing else has been asked
 of the node), and after the fan-out, once every delivery is recorded as
 delivered in the database.
