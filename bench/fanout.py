@@ -1,20 +1,34 @@
 """Figure (b): one post fanned out to `followers` followers on `inboxes` shared inboxes.
 
-Setup: a node whose database already holds the followers (RemoteActor and
-Follower rows, bulk-inserted before it starts); each follower's
+Setup: per setup, a node whose database (SQLite, or a fresh PostgreSQL
+database) already holds the followers (RemoteActor and Follower rows,
+bulk-inserted by this process before the node starts); each follower's
 sharedInbox is one of `inboxes` distinct URLs /i/{n}/inbox served by
 `bench.receivers` in its own process, spread over `receiver_ports` ports
-(a few "servers"). The node runs as `python -m node serve`; this process
-publishes the post with node.actions.post_note against the same database,
-exactly what `coopnet post` does, and times from just before that call
-until the last inbox has received the Create (arrival times are recorded
-by the receivers, which also verify every signature with the node's key).
+(a few "servers"). The node runs as its setup says (bench.common.SETUPS):
+on PostgreSQL the deliveries are made by the `worker` process(es), which
+claim them from the shared queue; the web process only serves. This
+process publishes the post with node.actions.post_note against the node's
+database, exactly what `coopnet post` does (on PostgreSQL its commit
+NOTIFYs the workers), and times from just before that call until the last
+inbox has received the Create (arrival times are recorded by the
+receivers, which also verify every signature with the node's key).
+
+Figures per setup: fanout_seconds (that time), fanout_deliveries_per_s
+(`inboxes` / fanout_seconds) and fanout_ratio (deliveries per second
+divided by rsa_sign_per_s, the RSA-2048 signing rate of one core measured
+once per run: a node signing on one core and doing nothing else would
+reach 1.0; two worker processes can pass it). The run then checks that
+every delivery is recorded `delivered` and that every inbox got exactly
+one good POST. The diagnostics give the CPU share of each process kind,
+the receivers, the PostgreSQL server and this process over the fan-out.
 
 The node's delivery poll interval is set to 0.1 s (default 0.5 s): a post
-made from another process (the CLI) waits for the worker's next poll, and
-that wait is not what this figure is about; it stays included, at most 0.1 s.
-Memory (figure c) is read on the same node: idle after start, then once
-every delivery is recorded as delivered.
+made from another process (the CLI) waits for the worker's next poll on
+SQLite (a NOTIFY wakes it at once on PostgreSQL), and that wait is not
+what this figure is about; it stays included, at most 0.1 s.
+Memory (figure c, bench.memory) is read on the same node: idle after
+start, then once every delivery is recorded as delivered.
 """
 
 from __future__ import annotations
@@ -29,21 +43,26 @@ from bench import memory
 from bench.common import (
     LOOPBACK,
     PYTHON,
+    Backends,
     BenchError,
+    CpuClock,
     Figures,
-    ReadOnlyDb,
+    NodeDb,
+    NodeProcesses,
     Server,
+    Setup,
     free_port,
-    node_server,
     note,
-    process_cpu_seconds,
+    open_db,
     wait_http,
     wait_until,
 )
 from federation.vocab import ACTIVITY_JSON
+from node.config import Config
 
 POLL_SECONDS = 0.1
-IDLE_SETTLE_SECONDS = 3.0
+#: Seconds between polls of the node's database (deliveries recorded).
+DB_POLL_SECONDS = 0.02
 
 
 @dataclass(frozen=True)
@@ -51,21 +70,24 @@ class FanoutSizes:
     followers: int = 10_000
     inboxes: int = 1_000
     receiver_ports: int = 4
+    #: Idle memory is read this long after every process of the node is ready.
+    idle_settle_seconds: float = 3.0
 
 
 async def prepare_node(
-    data: Path, port: int, inbox_urls: list[str], followers: int
-) -> tuple[Path, str]:
-    """init the node and bulk-insert its followers; returns (db path, node public key)."""
+    data: Path, port: int, inbox_urls: list[str], followers: int, database: str | None
+) -> tuple[Config, str]:
+    """init the node and bulk-insert its followers; returns (its config, its public key)."""
     from sqlalchemy import insert, select
 
     from models.actors import LocalActor, RemoteActor
     from models.base import make_engine
     from models.follows import Follower
     from node.actions import init_node
-    from node.config import DB_NAME
 
-    config = await init_node(data, f"http://{LOOPBACK}:{port}", "bench", "section", "Bench")
+    config = await init_node(
+        data, f"http://{LOOPBACK}:{port}", "bench", "section", "Bench", database=database
+    )
     config.delivery_poll_seconds = POLL_SECONDS
     config.save()
     per_inbox = -(-followers // len(inbox_urls))
@@ -111,7 +133,7 @@ async def prepare_node(
             )
     finally:
         await engine.dispose()
-    return data / DB_NAME, str(me.public_key_pem)
+    return config, str(me.public_key_pem)
 
 
 async def publish(data: Path, text: str) -> tuple[float, float]:
@@ -129,7 +151,24 @@ async def publish(data: Path, text: str) -> tuple[float, float]:
         await node.close()
 
 
-async def run(figs: Figures, sizes: FanoutSizes, work: Path, sign_rate: float) -> None:
+def settings(figs: Figures, sizes: FanoutSizes) -> None:
+    figs.settings["fanout"] = {
+        "followers": sizes.followers,
+        "shared_inboxes": sizes.inboxes,
+        "receiver_ports": sizes.receiver_ports,
+        "delivery_poll_seconds": POLL_SECONDS,
+        "rss_idle_after_seconds": sizes.idle_settle_seconds,
+    }
+
+
+async def run(
+    figs: Figures,
+    setup: Setup,
+    backends: Backends,
+    sizes: FanoutSizes,
+    work: Path,
+    sign_rate: float,
+) -> None:
     node_port = free_port()
     ports = [free_port() for _ in range(sizes.receiver_ports)]
     if len(set(ports + [node_port])) != len(ports) + 1:
@@ -137,18 +176,17 @@ async def run(figs: Figures, sizes: FanoutSizes, work: Path, sign_rate: float) -
     inbox_urls = [
         f"http://{LOOPBACK}:{ports[n % len(ports)]}/i/{n}/inbox" for n in range(sizes.inboxes)
     ]
-    figs.settings["fanout"] = {
-        "followers": sizes.followers,
-        "shared_inboxes": sizes.inboxes,
-        "receiver_ports": sizes.receiver_ports,
-        "delivery_poll_seconds": POLL_SECONDS,
-        "rss_idle_after_seconds": IDLE_SETTLE_SECONDS,
-    }
-    data = work / "fanout-node"
+    label = f"fanout-{setup.name}"
+    data = work / label
     t = time.perf_counter()
-    db_path, public_pem = await prepare_node(data, node_port, inbox_urls, sizes.followers)
-    note(f"fan-out: node with {sizes.followers} followers ready in {time.perf_counter() - t:.1f}s")
-    key_file = work / "node-public.pem"
+    config, public_pem = await prepare_node(
+        data, node_port, inbox_urls, sizes.followers, await backends.database_url(setup)
+    )
+    note(
+        f"{setup.name} fan-out: node with {sizes.followers} followers ready in "
+        f"{time.perf_counter() - t:.1f}s"
+    )
+    key_file = work / f"{label}-public.pem"
     key_file.write_text(public_pem, encoding="ascii")
 
     receivers = Server(
@@ -162,20 +200,24 @@ async def run(figs: Figures, sizes: FanoutSizes, work: Path, sign_rate: float) -
             "--key",
             str(key_file),
         ],
-        work / "receivers.log",
+        work / f"{label}-receivers.log",
     )
-    node = node_server(data, work / "fanout-node.log")
+    node = NodeProcesses(setup, data, work, label)
+    watched = [*node.servers, receivers]
     stats_url = f"http://{LOOPBACK}:{ports[0]}/stats"
-    db: ReadOnlyDb | None = None
+    db: NodeDb | None = None
     try:
         receivers.start()
         await wait_http(stats_url, receivers)
         node.start()
-        await wait_http(
-            f"http://{LOOPBACK}:{node_port}/users/bench", node, headers={"Accept": ACTIVITY_JSON}
+        await node.ready(
+            f"http://{LOOPBACK}:{node_port}/users/bench", headers={"Accept": ACTIVITY_JSON}
         )
-        rss_idle = await memory.idle_rss(node, IDLE_SETTLE_SECONDS)
-        db = ReadOnlyDb(db_path)
+        rss_idle = await memory.idle(node, sizes.idle_settle_seconds)
+        db = await open_db(config.database_url)
+        clock = CpuClock(
+            {**node.groups(), "receivers": [receivers.pid]}, backends.postmaster_pid(setup)
+        )
 
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
             stats: dict[str, float] = {}
@@ -186,43 +228,44 @@ async def run(figs: Figures, sizes: FanoutSizes, work: Path, sign_rate: float) -
                     stats = await resp.json()
                 return stats["distinct"] >= sizes.inboxes
 
-            cpu0 = process_cpu_seconds(node.pid)
-            receivers_cpu0 = process_cpu_seconds(receivers.pid)
+            cpu_start = clock.read()
             text = "Assemblée générale samedi à 15 h : venez nombreux !"
             started, posted = await publish(data, text)
-            await wait_until(
-                "every inbox to receive the post", all_received, 300, [node, receivers], 0.02
-            )
+            await wait_until("every inbox to receive the post", all_received, 300, watched, 0.02)
         delivered_sql = "select count(*) from deliveries where state != 'pending'"
 
         async def recorded() -> bool:
-            return db.scalar(delivered_sql) >= sizes.inboxes  # type: ignore[union-attr]
+            assert db is not None
+            return await db.scalar(delivered_sql) >= sizes.inboxes
 
-        recorded_at = await wait_until("deliveries recorded", recorded, 60, [node])
-        node_cpu = process_cpu_seconds(node.pid) - cpu0
-        receivers_cpu = process_cpu_seconds(receivers.pid) - receivers_cpu0
-        states = db.counts("deliveries")
-        rss_after = memory.rss_mb(node)
+        recorded_at = await wait_until(
+            "deliveries recorded", recorded, 60, watched, DB_POLL_SECONDS
+        )
+        cpu_end = clock.read()
+        states = await db.counts("deliveries")
+        rss_after = memory.readings(node)
+        # Anything sent after the last one was recorded (a duplicate) shows here.
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
+            async with http.get(stats_url) as resp:
+                stats = await resp.json()
     finally:
         if db is not None:
-            db.close()
+            await db.close()
         node.stop()
         receivers.stop()
     if states != {"delivered": sizes.inboxes} or stats["bad"] or stats["posts"] != sizes.inboxes:
         raise BenchError(
-            f"deliveries {dict(states)}; receivers saw {stats}; expected exactly one good POST "
-            f"per inbox:\n{node.tail()}"
+            f"{setup.name}: deliveries {dict(states)}; receivers saw {stats}; expected exactly "
+            f"one good POST per inbox:\n{node.tail()}"
         )
     seconds = stats["last"] - started
     note(
-        f"fan-out: post committed ({sizes.inboxes} deliveries queued) after "
+        f"{setup.name} fan-out: post committed ({sizes.inboxes} deliveries queued) after "
         f"{posted - started:.2f}s, first inbox reached after {stats['first'] - started:.2f}s, "
-        f"last after {seconds:.2f}s, all recorded delivered after "
-        f"{recorded_at - started:.2f}s; CPU over that time: node "
-        f"{node_cpu / (recorded_at - started):.0%}, receivers "
-        f"{receivers_cpu / (recorded_at - started):.0%}"
+        f"last after {seconds:.2f}s, all recorded delivered after {recorded_at - started:.2f}s"
     )
-    figs.add("fanout_seconds", seconds, "s", digits=2)
-    rate = figs.add("fanout_deliveries_per_s", sizes.inboxes / seconds, "deliveries/s")
-    figs.add("fanout_ratio", rate / sign_rate, "ratio", digits=3)
-    memory.report(figs, rss_idle, rss_after)
+    note(f"{setup.name} fan-out CPU until recorded: {CpuClock.shares(cpu_start, cpu_end)}")
+    figs.add("fanout_seconds", seconds, "s", digits=2, setup=setup)
+    rate = figs.add("fanout_deliveries_per_s", sizes.inboxes / seconds, "deliveries/s", setup=setup)
+    figs.add("fanout_ratio", rate / sign_rate, "ratio", digits=3, setup=setup)
+    memory.report(figs, setup, rss_idle, rss_after)

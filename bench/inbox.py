@@ -1,22 +1,36 @@
-"""Figure (a): inbox ingest, and the ceiling a bare handler reaches on the same load.
+"""Figure (a): inbox ingest on each setup, and the ceiling a bare handler reaches.
 
-Setup: a node initialised in a temp dir that already follows `actors`
-remote actors (their RemoteActor rows with public keys and accepted
-Following rows are written before it starts, as if the follows had
-happened earlier). This process is the remote side: it serves the actors'
-documents on its own loopback port (the node may fetch them; it should
-not need to) and sends pre-signed Create(Note) activities, draft-cavage
-signed exactly as Mastodon signs them, `concurrency` at a time over
-keep-alive connections. One warm-up activity per actor goes first and is
-waited for (connections, caches, the inbox worker's first batch).
+Setup: per setup, a node initialised in a temp dir (on PostgreSQL: on a
+fresh database of the run's server) that already follows `actors` remote
+actors (their RemoteActor rows with public keys and accepted Following
+rows are written by this process into the node's database before it
+starts, as if the follows had happened earlier). The node runs as its
+setup says (bench.common.SETUPS): one `serve` process on SQLite; on
+PostgreSQL a `serve --no-workers` web process that accepts and stores
+inbox items, and one or two `worker` processes that process them. This
+process is the remote side: it serves the actors' documents on its own
+loopback port (the node may fetch them; it should not need to) and sends
+pre-signed Create(Note) activities, draft-cavage signed exactly as
+Mastodon signs them, `concurrency` at a time over keep-alive connections.
+One warm-up activity per actor goes first and is waited for (connections,
+caches, the inbox workers' first batches, the workers' LISTEN).
 
-Timed: from the first POST to the moment every inbox item is processed
-(the benchmark polls the node's SQLite file read-only). Afterwards the run
-checks that every item is `done` and every Note was stored.
+Figures per setup:
+- inbox_accepted_per_s: activities answered 202 per second, from the first
+  POST to the last answer (what a sender sees; the work may lag behind);
+- inbox_ingest_per_s: activities fully processed per second, from the
+  first POST until every inbox item is processed (polled read-only in the
+  node's database, every 20 ms);
+- inbox_accept_ratio, inbox_processed_ratio: those two divided by the
+  bare ceiling.
+Afterwards the run checks that every item is `done` with no error and every
+Note was stored. The diagnostics give the CPU share of every process kind,
+of the PostgreSQL server and of this process, while accepting and until
+processed, and each process's memory once all is processed.
 
-The ceiling: `bench.bare_inbox` in its own process, configured with the
-node's public URL (as a node behind a proxy is), receives the very same
-requests and only verifies digest + signature and parses the JSON.
+The ceiling, `bare_ceiling_per_s`, measured once per run before the nodes:
+`bench.bare_inbox` in its own process receives the same load (signed for
+its own URL) and only verifies digest + signature and parses the JSON.
 """
 
 from __future__ import annotations
@@ -32,25 +46,34 @@ from aiohttp import web
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from bench import memory
 from bench.common import (
     LOOPBACK,
     PYTHON,
+    Backends,
     BenchError,
     Blast,
+    CpuClock,
     Figures,
+    NodeDb,
+    NodeProcesses,
     PreparedRequest,
-    ReadOnlyDb,
     Server,
+    Setup,
     blast,
     free_port,
-    node_server,
     note,
+    open_db,
     process_cpu_seconds,
     wait_http,
     wait_until,
 )
 from federation.signatures import sign_request
 from federation.vocab import ACCEPT_AP, ACTIVITY_JSON, AS_CONTEXT, PUBLIC, SECURITY_CONTEXT
+from node.config import Config
+
+#: Seconds between polls of the node's database while waiting for its work.
+POLL_SECONDS = 0.02
 
 
 @dataclass(frozen=True)
@@ -203,15 +226,18 @@ async def serve_documents(
     return runner, hits
 
 
-async def prepare_node(data: Path, port: int, base: str, actors: list[RemoteActorKey]) -> Path:
+async def prepare_node(
+    data: Path, port: int, base: str, actors: list[RemoteActorKey], database: str | None
+) -> Config:
     """init the node, then record that it already follows every actor (keys cached)."""
     from models.actors import get_node_actor, upsert_remote_actor
     from models.base import make_engine, make_sessionmaker, utcnow
     from models.follows import Following, FollowingState
     from node.actions import init_node
-    from node.config import DB_NAME
 
-    config = await init_node(data, f"http://{LOOPBACK}:{port}", "bench", "section", "Bench")
+    config = await init_node(
+        data, f"http://{LOOPBACK}:{port}", "bench", "section", "Bench", database=database
+    )
     engine = make_engine(config.database_url)
     try:
         async with make_sessionmaker(engine)() as session, session.begin():
@@ -231,113 +257,71 @@ async def prepare_node(data: Path, port: int, base: str, actors: list[RemoteActo
                 )
     finally:
         await engine.dispose()
-    return data / DB_NAME
+    return config
 
 
-async def _send(server: Server, base_url: str, requests: list[PreparedRequest], c: int) -> Blast:
+async def _send(
+    servers: list[Server], base_url: str, requests: list[PreparedRequest], c: int
+) -> Blast:
     result = await blast(base_url, requests, c)
-    server.check_alive()
+    for server in servers:
+        server.check_alive()
     if set(result.statuses) != {202}:
-        raise BenchError(f"{server.name} answered {dict(result.statuses)}, expected only 202")
+        raise BenchError(f"{servers[0].name} answered {dict(result.statuses)}, expected only 202")
     return result
 
 
-async def run(figs: Figures, sizes: InboxSizes, work: Path) -> None:
-    node_port, docs_port, bare_port = free_port(), free_port(), free_port()
+@dataclass
+class Remote:
+    """The remote side, shared by every setup: actors with keys, their documents served."""
+
+    sizes: InboxSizes
+    base: str
+    actors: list[RemoteActorKey]
+    docs: web.AppRunner
+    doc_hits: dict[str, int]
+
+    def sign(self, inbox_url: str) -> tuple[list[PreparedRequest], list[PreparedRequest]]:
+        """(warm-up: one per actor, load: `requests`), signed for `inbox_url` (path /inbox)."""
+        n = len(self.actors)
+        warmup = sign_all(self.base, self.actors, range(n), inbox_url, "/inbox")
+        t = time.perf_counter()
+        load = sign_all(
+            self.base, self.actors, range(n, n + self.sizes.requests), inbox_url, "/inbox"
+        )
+        note(f"inbox: pre-signed {len(load)} activities in {time.perf_counter() - t:.1f}s")
+        return warmup, load
+
+    async def close(self) -> None:
+        await self.docs.cleanup()
+
+
+async def start_remote(figs: Figures, sizes: InboxSizes) -> Remote:
+    docs_port = free_port()
     base = f"http://{LOOPBACK}:{docs_port}"
-    node_url = f"http://{LOOPBACK}:{node_port}"
     figs.settings["inbox"] = {
         "remote_actors": sizes.actors,
         "activities": sizes.requests,
         "concurrency": sizes.concurrency,
         "endpoint": "shared inbox POST /inbox, draft-cavage signatures, keep-alive",
+        "poll_seconds": POLL_SECONDS,
     }
-
     t = time.perf_counter()
     actors = make_actors(base, sizes.actors)
     note(f"inbox: {sizes.actors} RSA-2048 actor keys in {time.perf_counter() - t:.1f}s")
-    db_path = await prepare_node(work / "inbox-node", node_port, base, actors)
-    warmup = sign_all(base, actors, range(sizes.actors), node_url + "/inbox", "/inbox")
-    t = time.perf_counter()
-    load = sign_all(
-        base,
-        actors,
-        range(sizes.actors, sizes.actors + sizes.requests),
-        node_url + "/inbox",
-        "/inbox",
-    )
-    note(f"inbox: pre-signed {len(load)} activities in {time.perf_counter() - t:.1f}s")
-
-    docs_runner, doc_hits = await serve_documents(base, actors, docs_port)
-    try:
-        sent, e2e, ceiling = await _measure(
-            sizes, work, actors, db_path, node_url, bare_port, warmup, load, doc_hits
-        )
-    finally:
-        await docs_runner.cleanup()
-    figs.add("inbox_accepted_per_s", sizes.requests / sent.seconds, "activities/s")
-    ingest = figs.add("inbox_ingest_per_s", sizes.requests / e2e, "activities/s")
-    bare_rate = figs.add("bare_ceiling_per_s", sizes.requests / ceiling.seconds, "activities/s")
-    figs.add("inbox_ratio", ingest / bare_rate, "ratio", digits=3)
+    runner, hits = await serve_documents(base, actors, docs_port)
+    return Remote(sizes, base, actors, runner, hits)
 
 
-async def _measure(
-    sizes: InboxSizes,
-    work: Path,
-    actors: list[RemoteActorKey],
-    db_path: Path,
-    node_url: str,
-    bare_port: int,
-    warmup: list[PreparedRequest],
-    load: list[PreparedRequest],
-    doc_hits: dict[str, int],
-) -> tuple[Blast, float, Blast]:
-    """Returns (the node's POST phase, seconds until all processed, the bare POST phase)."""
-    node = node_server(work / "inbox-node", work / "inbox-node.log")
-    db: ReadOnlyDb | None = None
-    try:
-        node.start()
-        await wait_http(f"{node_url}/users/bench", node, headers={"Accept": ACTIVITY_JSON})
-        db = ReadOnlyDb(db_path)
-        done_sql = "select count(*) from inbox_items where state != 'pending'"
-
-        async def processed(n: int) -> bool:
-            return db.scalar(done_sql) >= n  # type: ignore[union-attr]
-
-        await _send(node, node_url, warmup, sizes.concurrency)
-        await wait_until("warm-up processed", lambda: processed(len(warmup)), 60, [node])
-
-        cpu0 = process_cpu_seconds(node.pid)
-        sent = await _send(node, node_url, load, sizes.concurrency)
-        total = len(warmup) + len(load)
-        done_at = await wait_until(
-            "all activities processed", lambda: processed(total), 300, [node]
-        )
-        node_cpu = process_cpu_seconds(node.pid) - cpu0
-
-        states = db.counts("inbox_items")
-        stored = db.scalar("select count(*) from remote_objects")
-        ignored = db.scalar("select count(*) from inbox_items where error is not null")
-        if states != {"done": total} or stored != total or ignored:
-            raise BenchError(
-                f"inbox items {dict(states)}, {stored} notes stored, {ignored} ignored; "
-                f"expected {total} done and stored:\n{node.tail()}"
-            )
-    finally:
-        if db is not None:
-            db.close()
-        node.stop()
-    e2e = done_at - sent.started
-    note(
-        f"inbox node: {sizes.requests} accepted in {sent.seconds:.2f}s, all processed after "
-        f"{e2e:.2f}s; node CPU {node_cpu / e2e:.0%}, load-generator CPU "
-        f"{sent.cpu_seconds / sent.seconds:.0%} while sending; "
-        f"actor documents fetched by the node: {doc_hits['fetches']}"
-    )
-
+async def measure_bare(figs: Figures, remote: Remote, work: Path) -> float:
+    """bare_ceiling_per_s: the same load on bench.bare_inbox, once per run."""
+    sizes = remote.sizes
+    bare_port = free_port()
+    bare_url = f"http://{LOOPBACK}:{bare_port}"
+    warmup, load = remote.sign(bare_url + "/inbox")
     keys_file = work / "bare-keys.json"
     keys_file.write_text(
-        json.dumps({a.key_id: {"owner": a.uri, "pem": a.public_pem} for a in actors}),
+        json.dumps({a.key_id: {"owner": a.uri, "pem": a.public_pem} for a in remote.actors}),
         encoding="utf-8",
     )
     bare = Server(
@@ -349,19 +333,18 @@ async def _measure(
             "--port",
             str(bare_port),
             "--public-url",
-            node_url,
+            bare_url,
             "--keys",
             str(keys_file),
         ],
         work / "bare-inbox.log",
     )
-    bare_url = f"http://{LOOPBACK}:{bare_port}"
     try:
         bare.start()
         await wait_http(f"{bare_url}/health", bare)
-        await _send(bare, bare_url, warmup, sizes.concurrency)
+        await _send([bare], bare_url, warmup, sizes.concurrency)
         cpu0 = process_cpu_seconds(bare.pid)
-        ceiling = await _send(bare, bare_url, load, sizes.concurrency)
+        ceiling = await _send([bare], bare_url, load, sizes.concurrency)
         bare_cpu = process_cpu_seconds(bare.pid) - cpu0
     finally:
         bare.stop()
@@ -370,5 +353,80 @@ async def _measure(
         f"{bare_cpu / ceiling.seconds:.0%}, load-generator CPU "
         f"{ceiling.cpu_seconds / ceiling.seconds:.0%}"
     )
+    return figs.add("bare_ceiling_per_s", sizes.requests / ceiling.seconds, "activities/s")
 
-    return sent, e2e, ceiling
+
+async def run(
+    figs: Figures,
+    setup: Setup,
+    backends: Backends,
+    remote: Remote,
+    bare_rate: float,
+    work: Path,
+) -> None:
+    """The four inbox figures of one setup."""
+    sizes = remote.sizes
+    node_port = free_port()
+    node_url = f"http://{LOOPBACK}:{node_port}"
+    label = f"inbox-{setup.name}"
+    config = await prepare_node(
+        work / label, node_port, remote.base, remote.actors, await backends.database_url(setup)
+    )
+    warmup, load = remote.sign(node_url + "/inbox")
+    fetches0 = remote.doc_hits["fetches"]
+
+    node = NodeProcesses(setup, work / label, work, label)
+    db: NodeDb | None = None
+    try:
+        node.start()
+        await node.ready(f"{node_url}/users/bench", headers={"Accept": ACTIVITY_JSON})
+        db = await open_db(config.database_url)
+        done_sql = "select count(*) from inbox_items where state != 'pending'"
+
+        async def processed(n: int) -> bool:
+            assert db is not None
+            return await db.scalar(done_sql) >= n
+
+        await _send(node.servers, node_url, warmup, sizes.concurrency)
+        await wait_until(
+            "warm-up processed", lambda: processed(len(warmup)), 60, node.servers, POLL_SECONDS
+        )
+
+        clock = CpuClock(node.groups(), backends.postmaster_pid(setup))
+        cpu_start = clock.read()
+        sent = await _send(node.servers, node_url, load, sizes.concurrency)
+        cpu_sent = clock.read()
+        total = len(warmup) + len(load)
+        done_at = await wait_until(
+            "all activities processed", lambda: processed(total), 300, node.servers, POLL_SECONDS
+        )
+        cpu_done = clock.read()
+        rss_after = memory.readings(node)
+
+        states = await db.counts("inbox_items")
+        stored = await db.scalar("select count(*) from remote_objects")
+        ignored = await db.scalar("select count(*) from inbox_items where error is not null")
+        if states != {"done": total} or stored != total or ignored:
+            raise BenchError(
+                f"{setup.name}: inbox items {dict(states)}, {stored} notes stored, {ignored} "
+                f"ignored; expected {total} done and stored:\n{node.tail()}"
+            )
+    finally:
+        if db is not None:
+            await db.close()
+        node.stop()
+    e2e = done_at - sent.started
+    note(
+        f"{setup.name} inbox: {sizes.requests} accepted in {sent.seconds:.2f}s, all processed "
+        f"after {e2e:.2f}s; actor documents fetched by the node: "
+        f"{remote.doc_hits['fetches'] - fetches0}"
+    )
+    note(f"{setup.name} inbox CPU while accepting: {CpuClock.shares(cpu_start, cpu_sent)}")
+    note(f"{setup.name} inbox CPU until processed: {CpuClock.shares(cpu_start, cpu_done)}")
+    note(f"{setup.name} inbox memory {memory.describe('once processed', rss_after)}")
+    accepted = figs.add(
+        "inbox_accepted_per_s", sizes.requests / sent.seconds, "activities/s", setup=setup
+    )
+    ingest = figs.add("inbox_ingest_per_s", sizes.requests / e2e, "activities/s", setup=setup)
+    figs.add("inbox_accept_ratio", accepted / bare_rate, "ratio", digits=3, setup=setup)
+    figs.add("inbox_processed_ratio", ingest / bare_rate, "ratio", digits=3, setup=setup)

@@ -1,8 +1,11 @@
 """The machine's RSA-2048 signing rate: the unit the fan-out figure is judged against.
 
 Every delivery costs one PKCS#1 v1.5 / SHA-256 signature; a node that
-spent its whole core on signing would deliver this many per second. Measured
-in this process alone while no server runs, just before the fan-out.
+spent one whole core on signing would deliver this many per second.
+Measured once per run (`rsa_sign_per_s`), in this process on one core,
+while no node runs (the run's PostgreSQL server, if any, is idle), just
+before the fan-outs of every setup; each setup's fanout_ratio divides its
+delivery rate by it.
 """
 
 from __future__ import annotations

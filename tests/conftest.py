@@ -8,7 +8,9 @@ a test asks to step them by hand (``run_workers=False``).
 ``./dev test`` runs the suite on SQLite, then on PostgreSQL
 (``COOPNET_TEST_DB``, tests/pg.py). A test marked ``sqlite_only`` (about
 SQLite itself) is deselected in the PostgreSQL pass, and one marked
-``postgresql_only`` (its PostgreSQL counterpart) in the SQLite pass.
+``postgresql_only`` (its PostgreSQL counterpart) in the SQLite pass. One
+marked ``own_backends`` starts both backends itself, whatever the pass, so
+it runs once: in the SQLite pass.
 """
 
 from __future__ import annotations
@@ -39,9 +41,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Deselect (not skip) what does not apply to the backend under test."""
-    other = "sqlite_only" if on_postgresql() else "postgresql_only"
-    keep = [item for item in items if item.get_closest_marker(other) is None]
-    dropped = [item for item in items if item.get_closest_marker(other) is not None]
+    other = ("sqlite_only", "own_backends") if on_postgresql() else ("postgresql_only",)
+
+    def applies(item: pytest.Item) -> bool:
+        return all(item.get_closest_marker(name) is None for name in other)
+
+    keep = [item for item in items if applies(item)]
+    dropped = [item for item in items if not applies(item)]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = keep

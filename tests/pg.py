@@ -4,7 +4,9 @@
 ``COOPNET_TEST_DB=postgresql``; then every node the tests create gets a
 database of its own on one server per test process (xdist worker), cloned
 from a template already migrated to head. The server runs from a temporary
-directory with fsync off (it is thrown away) and is stopped at exit.
+directory with fsync off (it is thrown away) and is stopped at exit;
+``Server(durable=True)`` keeps PostgreSQL's own durability defaults instead
+(the benchmarks use it, so that their commits cost what they cost in production).
 
 PostgreSQL refuses to run as root: when the tests run as root (CI does),
 the server runs as the machine's ``postgres`` user through ``runuser``.
@@ -63,7 +65,10 @@ def _free_port() -> int:
 
 
 class Server:
-    def __init__(self) -> None:
+    def __init__(self, *, durable: bool = False) -> None:
+        #: fsync, synchronous_commit and full_page_writes as PostgreSQL ships them
+        #: (on) rather than off as the tests want them.
+        self.durable = durable
         self.bin = _bin_dir()
         self.root = Path(tempfile.mkdtemp(prefix="coopnet-pg-"))
         self.data = self.root / "data"
@@ -88,10 +93,10 @@ class Server:
             "--no-sync", "-E", "UTF8", "--locale=C.UTF-8",
         )  # fmt: skip
         options = (
-            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-            "-c max_connections=300"
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} -c max_connections=300"
         )
+        if not self.durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run(
             str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", options,
             "-l", str(self.root / "log"), "-w", "start",
