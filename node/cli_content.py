@@ -160,19 +160,20 @@ def _draft_changes(args: argparse.Namespace) -> dict[str, Any]:
 
 
 async def run(args: argparse.Namespace, node: Any) -> int:
+    from models.accounts import OPERATOR
     from models.html import plain_line
     from node import certification, content
 
     cmd, action = args.command, getattr(args, "action", None)
     if cmd == "mediator":
         if action == "add":
-            actor = await content.mediator_add(node, args.name, _profile(args))
+            actor = await content.mediator_add(node, args.name, _profile(args), by=OPERATOR)
             print(f"added @{actor.username}@{node.urls.host}  {node.urls.actor(actor.username)}")
         elif action == "update":
-            actor = await content.mediator_update(node, args.name, _profile(args))
+            actor = await content.mediator_update(node, args.name, _profile(args), by=OPERATOR)
             print(f"updated {node.urls.actor(actor.username)}")
         elif action == "remove":
-            actor = await content.mediator_remove(node, args.name)
+            actor = await content.mediator_remove(node, args.name, by=OPERATOR)
             print(f"removed {node.urls.actor(actor.username)} (Delete sent; records kept)")
         else:
             rows = await content.mediator_list(node, include_removed=args.all)
@@ -199,15 +200,16 @@ async def run(args: argparse.Namespace, node: Any) -> int:
                     **c,
                 ),
                 author=args.author,
+                by=OPERATOR,
             )
             print(offer.uri)
         elif action == "update":
             changes = _draft_changes(args)
             if not changes:
                 raise UsageError("nothing to change: give at least one option (see --help)")
-            print((await content.offer_update(node, args.offer, changes)).uri)
+            print((await content.offer_update(node, args.offer, changes, by=OPERATOR)).uri)
         elif action == "withdraw":
-            print(f"withdrawn: {(await content.offer_withdraw(node, args.offer)).uri}")
+            print(f"withdrawn: {(await content.offer_withdraw(node, args.offer, by=OPERATOR)).uri}")
         elif args.remote:
             remote = await content.remote_list(node, "offer")
             for r in remote:

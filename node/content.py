@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from models.accounts import Principal
 from models.actors import LocalActor, get_local_actor, get_node_actor
 from models.attestations import live_issued_for, revoke
 from models.bulletins import (
@@ -23,6 +24,7 @@ from models.bulletins import (
 from models.mediators import (
     Profile,
     add_mediator,
+    get_mediator,
     list_mediators,
     remove_mediator,
     update_mediator,
@@ -50,20 +52,33 @@ async def _author(session: Any, username: str | None) -> LocalActor:
     return actor
 
 
-async def mediator_add(node: Node, username: str, profile: Profile) -> LocalActor:
+async def mediator_add(node: Node, username: str, profile: Profile, *, by: Principal) -> LocalActor:
+    by.require_coordinator()
     async with node.write() as session:
         return await add_mediator(session, username, profile)
 
 
-async def mediator_update(node: Node, username: str, profile: Profile) -> LocalActor:
+async def mediator_get(node: Node, username: str, *, by: Principal) -> LocalActor:
+    """A mediator's actor, for a person who may act for it (its own pages)."""
+    async with node.sessions() as session:
+        actor = await get_mediator(session, username)
+    by.require_mediator(actor.id)
+    return actor
+
+
+async def mediator_update(
+    node: Node, username: str, profile: Profile, *, by: Principal
+) -> LocalActor:
     async with node.write() as session:
+        by.require_mediator((await get_mediator(session, username)).id)
         actor = await update_mediator(session, node.urls, username, profile)
     node.wake_delivery.set()
     return actor
 
 
-async def mediator_remove(node: Node, username: str) -> LocalActor:
+async def mediator_remove(node: Node, username: str, *, by: Principal) -> LocalActor:
     """Revoke its certification (if any), then Delete the actor; its records stay."""
+    by.require_coordinator()
     async with node.write() as session:
         live = await live_issued_for(session, node.urls.actor(username))
         if live is not None:
@@ -74,35 +89,59 @@ async def mediator_remove(node: Node, username: str) -> LocalActor:
 
 
 async def mediator_list(node: Node, include_removed: bool = False) -> list[LocalActor]:
+    """Public: the same list as the /mediators page."""
     async with node.sessions() as session:
         return await list_mediators(session, include_removed=include_removed)
 
 
-async def offer_publish(node: Node, draft: OfferDraft, author: str | None = None) -> Offer:
+def _may_author(by: Principal, actor: LocalActor) -> None:
+    """The node actor speaks for the section (coordinators); a mediator for itself."""
+    if actor.is_node:
+        by.require_coordinator()
+    else:
+        by.require_mediator(actor.id)
+
+
+async def offer_publish(
+    node: Node, draft: OfferDraft, author: str | None = None, *, by: Principal
+) -> Offer:
     async with node.write() as session:
         actor = await _author(session, author)
+        _may_author(by, actor)
         offer = await publish_offer(session, node.urls, actor, draft)
     node.wake_delivery.set()
     return offer
 
 
-async def _offer(session: Any, node: Node, ref: str) -> Offer:
+async def _offer(session: Any, node: Node, ref: str, by: Principal) -> Offer:
+    """The offer, once ``by`` is shown to speak for its author (before anything is written)."""
     offer = await get_offer(session, ref)
     if offer is None:
         raise OfferError(f"no offer {ref!r} on this node (see 'coopnet offer list')")
+    actor = await session.get(LocalActor, offer.local_actor_id)
+    assert actor is not None
+    _may_author(by, actor)
     return offer
 
 
-async def offer_update(node: Node, ref: str, changes: dict[str, Any]) -> Offer:
+async def offer_get(node: Node, ref: str, *, by: Principal) -> Offer:
+    """An offer in any state, for a person who may edit it."""
+    async with node.sessions() as session:
+        return await _offer(session, node, ref, by)
+
+
+async def offer_update(node: Node, ref: str, changes: dict[str, Any], *, by: Principal) -> Offer:
     async with node.write() as session:
-        offer = await update_offer(session, node.urls, await _offer(session, node, ref), changes)
+        offer = await update_offer(
+            session, node.urls, await _offer(session, node, ref, by), changes
+        )
     node.wake_delivery.set()
     return offer
 
 
-async def offer_withdraw(node: Node, ref: str) -> Offer:
+async def offer_withdraw(node: Node, ref: str, *, by: Principal) -> Offer:
     async with node.write() as session:
-        offer = await end_offer(session, node.urls, await _offer(session, node, ref))
+        offer = await end_offer(session, node.urls, await _offer(session, node, ref, by))
     node.wake_delivery.set()
     return offer
 

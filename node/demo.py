@@ -86,6 +86,7 @@ async def run_demo(root: Path, base_port: int, *, check: bool = False) -> int:
 async def _seed(nodes: list[Node], handles: list[str]) -> None:
     """A network with something in it: authorisations, certified mediators,
     offers, a bulletin, SEL peers and one exchange between sections."""
+    from models.accounts import OPERATOR
     from models.mediators import Profile
     from models.offers import OfferDraft
     from node import certification, content, sel
@@ -107,6 +108,7 @@ async def _seed(nodes: list[Node], handles: list[str]) -> None:
                 area=area,
                 contact="mailto:contact@example.org",
             ),
+            by=OPERATOR,
         )
         await certification.certify(section, name)
         await content.offer_publish(
@@ -122,6 +124,7 @@ async def _seed(nodes: list[Node], handles: list[str]) -> None:
                 contact="mailto:contact@example.org",
             ),
             author=name,
+            by=OPERATOR,
         )
     await content.bulletin_publish(
         seat,

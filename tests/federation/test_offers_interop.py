@@ -23,6 +23,7 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
+from models.accounts import OPERATOR
 from models.base import clock, utcnow
 from models.inbox import InboxItem, InboxState
 from models.mediators import Profile
@@ -178,6 +179,7 @@ async def kossi(rn: RunningNode) -> str:
         rn.node,
         "kossi",
         Profile(name="Kossi Agbeko", skills=["hébergement", "WordPress"], area="Lomé"),
+        by=OPERATOR,
     )
     return f"{rn.url}/users/kossi"
 
@@ -192,7 +194,7 @@ async def test_mediator_offer_create_update_delete_reach_mastodon(
     mediator = await kossi(rn)
     await peer_follows(peer, rn, "kossi")
 
-    offer = await offer_publish(rn.node, draft(), author="kossi")
+    offer = await offer_publish(rn.node, draft(), author="kossi", by=OPERATOR)
     create = await peer.wait_for(received("Create", offer.uri))
     assert create.actor == mediator
     assert create.key_id == f"{mediator}#main-key"
@@ -224,7 +226,9 @@ async def test_mediator_offer_create_update_delete_reach_mastodon(
     assert obj["location"]["name"] == "Lomé et environs"
 
     # Update: same object, new title, to the same follower.
-    await offer_update(rn.node, offer.uuid, {"title": "Hébergement (nouveau tarif)", "price": "20"})
+    await offer_update(
+        rn.node, offer.uuid, {"title": "Hébergement (nouveau tarif)", "price": "20"}, by=OPERATOR
+    )
     upd = await peer.wait_for(received("Update", offer.uri))
     assert upd.key_id == f"{mediator}#main-key"
     assert upd.object["name"] == "Hébergement (nouveau tarif)"
@@ -234,7 +238,7 @@ async def test_mediator_offer_create_update_delete_reach_mastodon(
     assert Decimal(str(amount)) == Decimal(20)
 
     # Withdraw: Delete with a Tombstone, and the URL is gone.
-    await offer_withdraw(rn.node, offer.uri)
+    await offer_withdraw(rn.node, offer.uri, by=OPERATOR)
     gone = await peer.wait_for(received("Delete", offer.uri))
     assert gone.key_id == f"{mediator}#main-key"
     assert gone.object["type"] == "Tombstone"
@@ -247,7 +251,7 @@ async def test_offer_in_sel_hours_only_and_without_area(
     rn = await make_node("lome")
     await peer_follows(peer, rn, "lome")
     offer = await offer_publish(
-        rn.node, draft(title="Aide informatique", price=None, sel_hours="1.5", area="")
+        rn.node, draft(title="Aide informatique", price=None, sel_hours="1.5", area=""), by=OPERATOR
     )
     create = await peer.wait_for(received("Create", offer.uri))
     obj = create.object
@@ -270,7 +274,7 @@ async def test_delivered_offer_context_defines_fep0837_terms(
     """
     rn = await make_node("lome")
     await peer_follows(peer, rn, "lome")
-    offer = await offer_publish(rn.node, draft())
+    offer = await offer_publish(rn.node, draft(), by=OPERATOR)
     create = await peer.wait_for(received("Create", offer.uri))
     contexts = context_terms(create.activity.get("@context"))
     contexts |= context_terms(create.object.get("@context"))
@@ -351,7 +355,7 @@ async def test_removed_mediator_sends_delete_and_is_gone(
     mediator = await kossi(rn)
     await peer_follows(peer, rn, "kossi")
 
-    await mediator_remove(rn.node, "kossi")
+    await mediator_remove(rn.node, "kossi", by=OPERATOR)
     delete = await peer.wait_for(lambda r: r.type == "Delete")
     assert delete.actor == mediator
     assert id_of(delete.object) == mediator
@@ -381,13 +385,13 @@ async def test_removed_mediator_offers_are_no_longer_live(make_node: MakeNode) -
     nor send Updates signed by a deleted actor. Records stay in the database."""
     rn = await make_node("lome")
     await kossi(rn)
-    offer = await offer_publish(rn.node, draft(), author="kossi")
-    await mediator_remove(rn.node, "kossi")
+    offer = await offer_publish(rn.node, draft(), author="kossi", by=OPERATOR)
+    await mediator_remove(rn.node, "kossi", by=OPERATOR)
 
     assert await rn.count(Offer, Offer.uri == offer.uri) == 1  # kept for the records
     assert offer.uri not in [o.uri for o in await offer_list(rn.node)]
     with pytest.raises(ValueError):
-        await offer_update(rn.node, offer.uuid, {"title": "Encore là ?"})
+        await offer_update(rn.node, offer.uuid, {"title": "Encore là ?"}, by=OPERATOR)
 
 
 # ----------------------------------------------------------------------------- two coopnet nodes
@@ -416,7 +420,7 @@ async def test_peer_node_stores_lists_updates_and_drops_offers_and_bulletins(
     b = await make_node("kara")
     await b_follows(b, a.acct)
 
-    offer = await offer_publish(a.node, draft())
+    offer = await offer_publish(a.node, draft(), by=OPERATOR)
     bulletin = await bulletin_publish(a.node, "Bulletin de Lomé", "Des nouvelles de Lomé.")
 
     async def both_stored() -> bool:
@@ -450,7 +454,7 @@ async def test_peer_node_stores_lists_updates_and_drops_offers_and_bulletins(
     out, _ = capsys.readouterr()
     assert code == 0 and offer.uri not in out
 
-    await offer_update(a.node, offer.uri, {"title": "Hébergement, nouveau tarif"})
+    await offer_update(a.node, offer.uri, {"title": "Hébergement, nouveau tarif"}, by=OPERATOR)
 
     async def renamed() -> bool:
         row = await remote_row(b, offer.uri)
@@ -458,7 +462,7 @@ async def test_peer_node_stores_lists_updates_and_drops_offers_and_bulletins(
 
     await until(renamed, "the Update at B")
 
-    await offer_withdraw(a.node, offer.uri)
+    await offer_withdraw(a.node, offer.uri, by=OPERATOR)
 
     async def dropped() -> bool:
         return await b.count(RemoteObject, RemoteObject.uri == offer.uri) == 0
@@ -660,8 +664,10 @@ async def test_expired_offer_is_ended_and_its_delete_queued(
 
     time = FakeClock()
     with clock(time):
-        offer = await offer_publish(rn.node, draft(valid_until=utcnow() + timedelta(days=1)))
-        other = await offer_publish(rn.node, draft(title="Toujours valable"))
+        offer = await offer_publish(
+            rn.node, draft(valid_until=utcnow() + timedelta(days=1)), by=OPERATOR
+        )
+        other = await offer_publish(rn.node, draft(title="Toujours valable"), by=OPERATOR)
         assert await MaintenanceWorker(rn.node).run_once() == 0  # nothing due yet
         time.advance(timedelta(days=1, minutes=1))  # the day passes, without waiting for it
         assert await MaintenanceWorker(rn.node).run_once() == 1

@@ -18,6 +18,7 @@ from aiohttp import web
 from sqlalchemy import select
 
 from federation.integrity import add_proof
+from models.accounts import OPERATOR
 from models.actors import get_local_actor
 from models.attestations import Attestation, HeldAttestation, Kind, issue
 from models.inbox import InboxItem
@@ -73,7 +74,7 @@ async def authorise_and_certify(
         return await lome.count(HeldAttestation, HeldAttestation.revoked_at.is_(None)) == 1
 
     await until(held, "the section receiving its authorisation")
-    await mediator_add(lome.node, "kossi", Profile(name="Kossi", skills=["sites web"]))
+    await mediator_add(lome.node, "kossi", Profile(name="Kossi", skills=["sites web"]), by=OPERATOR)
     code, out, err = await cli(capsys, "certify", "--data", str(lome.config.data_dir), "kossi")
     assert code == 0, err
 

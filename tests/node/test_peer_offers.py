@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from models.accounts import OPERATOR
 from node.actions import follow, list_following
 from tests.conftest import MakeNode
 from tests.node.test_sel_exchanges import until
@@ -25,11 +26,12 @@ async def test_following_a_section_brings_its_mediators_offers(make_node: MakeNo
         return any(r.state == "accepted" for r in await list_following(mars.node))
 
     await until(accepted, "marseille following lome")
-    await mediator_add(lome.node, "kossi", Profile(name="Kossi"))
+    await mediator_add(lome.node, "kossi", Profile(name="Kossi"), by=OPERATOR)
     offer = await offer_publish(
         lome.node,
         OfferDraft(title="Formation", description="Une formation.", price="5"),
         author="kossi",
+        by=OPERATOR,
     )
 
     async def arrived() -> bool:

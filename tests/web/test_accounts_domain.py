@@ -37,7 +37,7 @@ async def member_node(make_node: MakeNode) -> RunningNode:
     rn = await make_node("lome", run_workers=False)
     await sel.account_open(rn.node, "awa", "Awa", None, None)
     await sel.account_open(rn.node, "bob", "Bob", None, None)
-    await mediator_add(rn.node, "ama", Profile(name="Ama"))
+    await mediator_add(rn.node, "ama", Profile(name="Ama"), by=OPERATOR)
     return rn
 
 
