@@ -11,6 +11,7 @@ from models import (  # noqa: F401
     offers,
     outbox,
     posts,
+    replies,
 )
 from models.sel import accounts as sel_accounts  # noqa: F401
 from models.sel import exchanges, ledger  # noqa: F401

@@ -57,6 +57,9 @@ from models.follows import (
 from models.html import html_to_text, plain_line, sanitize_html
 from models.outbox import enqueue, new_uuid
 from models.posts import RemoteObject
+from models.replies import forget as forget_message
+from models.replies import keep_if_for_us
+from models.replies import refresh as refresh_message
 from models.sel import origin, responder
 from models.states import IllegalTransition
 from models.to_ap import accept_activity
@@ -311,8 +314,11 @@ async def handle_create(ctx: InboxContext, activity: dict[str, Any]) -> str:
         return "ignored: object id is not on the signer's server"
     if not attributed_to_signer(obj, ctx.signer.uri):
         return "ignored: object attributed to another actor"
+    # A reply to one of our objects, or a mention of one of our actors, is
+    # kept for that actor's inbox whoever sends it (models/replies.py).
+    kept = await keep_if_for_us(ctx.session, ctx.urls, ctx.signer, activity, obj, uri)
     if not await _is_followed(ctx):
-        return "ignored: we do not follow this actor"
+        return kept or "ignored: we do not follow this actor"
     # One statement, and nothing left pending for the next query to flush.
     row = _remote_object(obj, ctx.signer.uri, uri)
     values = {key: getattr(row, key) for key in _REMOTE_OBJECT_COLUMNS}
@@ -320,8 +326,8 @@ async def handle_create(ctx: InboxContext, activity: dict[str, Any]) -> str:
     conn = await ctx.session.connection()  # Core, not the ORM's bulk-insert machinery
     stored = (await conn.execute(_insert_remote_object(ctx.session), values)).first()
     if stored is None:
-        return "ignored: already stored"
-    return f"stored {first_type(obj)} {uri}"
+        return kept or "ignored: already stored"
+    return f"stored {first_type(obj)} {uri}" + (f"; {kept}" if kept else "")
 
 
 _REMOTE_OBJECT_COLUMNS = (
@@ -402,10 +408,13 @@ async def handle_update(ctx: InboxContext, activity: dict[str, Any]) -> str:
     if uri == ctx.signer.uri:
         await upsert_remote_actor(ctx.session, obj, key_id=ctx.signer.key_id)
         return f"refreshed actor {uri}"
+    edited = await refresh_message(ctx.session, ctx.signer, obj)
     row = (
         await ctx.session.execute(select(RemoteObject).where(RemoteObject.uri == uri))
     ).scalar_one_or_none()
     if row is None or row.actor_uri != ctx.signer.uri:
+        if edited:
+            return f"updated {uri} in {edited} inbox(es)"
         return "ignored: Update of an object we do not hold from this actor"
     fresh = _remote_object(obj, ctx.signer.uri, uri)
     for column in ("content", "body", "type", "kind", "name", "summary", "url"):
@@ -424,13 +433,16 @@ async def handle_delete(ctx: InboxContext, activity: dict[str, Any]) -> str:
         await ctx.session.execute(
             delete(RemoteObject).where(RemoteObject.actor_uri == ctx.signer.uri)
         )
+        await forget_message(ctx.session, ctx.signer, uri)
         return f"actor {uri} deleted; {n} follow relations removed"
     result = await ctx.session.execute(
         delete(RemoteObject).where(
             RemoteObject.uri == uri, RemoteObject.actor_uri == ctx.signer.uri
         )
     )
-    return f"deleted {uri}" if result.rowcount else "ignored: nothing to delete"  # type: ignore[attr-defined]
+    forgotten = await forget_message(ctx.session, ctx.signer, uri)
+    done = result.rowcount or forgotten  # type: ignore[attr-defined]
+    return f"deleted {uri}" if done else "ignored: nothing to delete"
 
 
 async def handle_add(ctx: InboxContext, activity: dict[str, Any]) -> str:
