@@ -1762,6 +1762,82 @@ class MastodonLikePeer:
         await self._deliver_many(username, inboxes, create, raise_on_error)
         return note_id
 
+    async def reply(
+        self,
+        to_object_url: str | None,
+        to_actor_url: str,
+        text: str,
+        username: str = "alice",
+        *,
+        visibility: str = "public",
+        raise_on_error: bool = True,
+    ) -> str:
+        """Reply to a status (or, with ``to_object_url=None``, just mention an account).
+
+        Shaped as Mastodon writes a reply: the mentioned account in ``cc`` (public) or
+        ``to`` (direct), a ``Mention`` tag, an h-card @-link at the start of the content.
+        Like Mastodon, the Create goes to the mentioned account's inbox (its shared inbox
+        when it has one) even if nobody follows anybody, and to the replier's followers
+        unless it is direct. Returns the Note's id.
+        """
+        if visibility not in ("public", "direct"):
+            raise ValueError(f"visibility {visibility!r}: public or direct")
+        user = self._user(username)
+        if user.deleted:
+            raise PeerError(f"{username} is deleted")
+        target = await self._actor_for(to_actor_url)
+        target_user = str(target["preferredUsername"])
+        mention_name = f"@{target_user}@{urlsplit(to_actor_url).netloc}"
+        profile = target.get("url") if isinstance(target.get("url"), str) else to_actor_url
+        actor = self.actor_id(username)
+        sid = str(int(time.time() * 1000) * 1000 + next(self._ids) % 1000)
+        note_id = f"{actor}/statuses/{sid}"
+        published = _iso()
+        card = (
+            f'<span class="h-card" translate="no"><a href="{html.escape(str(profile))}" '
+            f'class="u-url mention">@<span>{html.escape(target_user)}</span></a></span>'
+        )
+        body = _note_html(text)
+        content = body.replace("<p>", f"<p>{card} ", 1)
+        if visibility == "public":
+            to, cc = [PUBLIC], [self.followers_url(username), to_actor_url]
+        else:
+            to, cc = [to_actor_url], []
+        note: JSON = {
+            "id": note_id,
+            "type": "Note",
+            "summary": None,
+            "inReplyTo": to_object_url,
+            "published": published,
+            "url": f"{self.base_url}/@{username}/{sid}",
+            "attributedTo": actor,
+            "to": to,
+            "cc": cc,
+            "sensitive": False,
+            "atomUri": note_id,
+            "inReplyToAtomUri": to_object_url,
+            "content": content,
+            "contentMap": {"en": content},
+            "attachment": [],
+            "tag": [{"type": "Mention", "href": to_actor_url, "name": mention_name}],
+        }
+        create: JSON = {
+            "@context": _STATUS_CONTEXT,
+            "id": f"{note_id}/activity",
+            "type": "Create",
+            "actor": actor,
+            "published": published,
+            "to": to,
+            "cc": cc,
+            "object": note,
+        }
+        self._statuses[(username, sid)] = _Status(note=note, create=create)
+        inboxes = [await self._inbox_of(to_actor_url, shared=True)]
+        if visibility == "public":
+            inboxes += await self._inboxes(sorted(self.followers[username]))
+        await self._deliver_many(username, list(dict.fromkeys(inboxes)), create, raise_on_error)
+        return note_id
+
     async def unfollow(
         self, target_actor_id: str, username: str = "alice", *, raise_on_error: bool = True
     ) -> None:
