@@ -204,6 +204,14 @@ def _apply(offer: Offer, draft: OfferDraft) -> None:
     offer.valid_until = draft.valid_until
 
 
+def check_draft(draft: OfferDraft) -> Offer:
+    """An unsaved offer filled from ``draft``: every check publishing makes, nothing
+    written (a form's preview shows its ``content``, the sanitised HTML)."""
+    offer = Offer()
+    _apply(offer, draft)
+    return offer
+
+
 def draft_of(offer: Offer) -> OfferDraft:
     return OfferDraft(
         title=offer.title,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from models.accounts import Principal
 from models.actors import LocalActor, get_local_actor, get_node_actor
@@ -21,6 +21,7 @@ from models.bulletins import (
     publish_bulletin,
     update_bulletin,
 )
+from models.errors import NotFound
 from models.mediators import (
     Profile,
     add_mediator,
@@ -33,6 +34,7 @@ from models.offers import (
     Offer,
     OfferDraft,
     OfferError,
+    check_draft,
     end_offer,
     get_offer,
     list_offers,
@@ -40,6 +42,15 @@ from models.offers import (
     update_offer,
 )
 from models.posts import RemoteObject
+from models.replies import (
+    FediMessage,
+    answers_to,
+    get_message,
+    list_inbox,
+    mark_read,
+    send_answer,
+    unread_count,
+)
 from node.context import Node
 
 
@@ -146,9 +157,109 @@ async def offer_withdraw(node: Node, ref: str, *, by: Principal) -> Offer:
     return offer
 
 
+def offer_preview(draft: OfferDraft) -> Offer:
+    """What publishing ``draft`` would show (``content`` is the sanitised HTML);
+    raises the same OfferError publishing would. Nothing is written."""
+    return check_draft(draft)
+
+
+async def mediator_offers(
+    node: Node, username: str, *, by: Principal, offset: int = 0, limit: int = 30
+) -> tuple[list[Offer], int]:
+    """A mediator's offers in every state, newest first, and how many in all."""
+    actor = await mediator_get(node, username, by=by)
+    async with node.sessions() as session:
+        where = Offer.local_actor_id == actor.id
+        total = await session.scalar(select(func.count()).select_from(Offer).where(where))
+        rows = await session.scalars(
+            select(Offer)
+            .where(where)
+            .order_by(Offer.published.desc(), Offer.id.desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        return list(rows.all()), int(total or 0)
+
+
 async def offer_list(node: Node, *, include_ended: bool = False) -> list[Offer]:
     async with node.sessions() as session:
         return await list_offers(session, include_ended=include_ended)
+
+
+# ----------------------------------------------------------------------------- a mediator's inbox
+# Replies and mentions from the fediverse (models/replies.py), read and
+# answered by whoever may act for the mediator they were sent to.
+
+
+async def inbox_unread(node: Node, *, by: Principal) -> dict[str, int]:
+    """Unread messages per mediator this person speaks for (coordinators: their own
+    grants only, so a coordinator's header does not count every mediator's mail)."""
+    if not by.mediators:
+        return {}
+    async with node.sessions() as session:
+        actors = await session.scalars(
+            select(LocalActor)
+            .where(LocalActor.id.in_(sorted(by.mediators)), LocalActor.deleted_at.is_(None))
+            .order_by(LocalActor.username)
+        )
+        return {a.username: await unread_count(session, [a.id]) for a in actors}
+
+
+async def mediator_overview(node: Node, username: str, *, by: Principal) -> tuple[LocalActor, int]:
+    """A mediator's actor and its unread messages, for a person who may act for it."""
+    actor = await mediator_get(node, username, by=by)
+    async with node.sessions() as session:
+        return actor, await unread_count(session, [actor.id])
+
+
+async def inbox_list(
+    node: Node, username: str, *, by: Principal, offset: int = 0, limit: int = 20
+) -> tuple[list[FediMessage], int, int]:
+    """(messages newest first, how many in all, how many unread)."""
+    actor = await mediator_get(node, username, by=by)
+    async with node.sessions() as session:
+        rows, total = await list_inbox(session, actor.id, offset=offset, limit=limit)
+        return rows, total, await unread_count(session, [actor.id])
+
+
+async def _message(session: Any, node: Node, username: str, ref: int, by: Principal) -> FediMessage:
+    actor = await get_mediator(session, username)
+    by.require_mediator(actor.id)
+    message = await get_message(session, ref)
+    if message.local_actor_id != actor.id:
+        # Someone else's message: as if it did not exist for this mediator.
+        by.require_mediator(message.local_actor_id)
+        raise NotFound("no such message in this inbox")
+    return message
+
+
+async def inbox_read(
+    node: Node, username: str, ref: int, *, by: Principal
+) -> tuple[FediMessage, list[FediMessage]]:
+    """One message and the answers already sent to it; reading it marks it read."""
+    async with node.write() as session:
+        message = await _message(session, node, username, ref, by)
+        await mark_read(session, message.local_actor_id, message.id)
+        await session.refresh(message)
+        return message, await answers_to(session, message)
+
+
+async def inbox_mark_all_read(node: Node, username: str, *, by: Principal) -> int:
+    async with node.write() as session:
+        actor = await get_mediator(session, username)
+        by.require_mediator(actor.id)
+        return await mark_read(session, actor.id)
+
+
+async def inbox_answer(
+    node: Node, username: str, ref: int, text: str, *, by: Principal
+) -> FediMessage:
+    """A Note back to the message's author, in reply to it, through the delivery queue."""
+    async with node.write() as session:
+        message = await _message(session, node, username, ref, by)
+        answer = await send_answer(session, node.urls, message, text)
+    node.wake_delivery.set()
+    return answer
 
 
 async def remote_list(node: Node, kind: str) -> list[RemoteObject]:
