@@ -362,6 +362,17 @@ async def get_message(session: AsyncSession, message_id: int) -> FediMessage:
     return row
 
 
+async def subject_of(session: AsyncSession, uri: str | None) -> str | None:
+    """The title of our offer or bulletin a message answers, if it answers one."""
+    if not uri:
+        return None
+    for column, title in ((Offer.uri, Offer.title), (Bulletin.uri, Bulletin.title)):
+        found = await session.scalar(select(title).where(column == uri).limit(1))
+        if found is not None:
+            return str(found)
+    return None
+
+
 async def answers_to(session: AsyncSession, message: FediMessage) -> list[FediMessage]:
     rows = await session.scalars(
         select(FediMessage)

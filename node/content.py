@@ -49,6 +49,7 @@ from models.replies import (
     list_inbox,
     mark_read,
     send_answer,
+    subject_of,
     unread_count,
 )
 from node.context import Node
@@ -235,13 +236,15 @@ async def _message(session: Any, node: Node, username: str, ref: int, by: Princi
 
 async def inbox_read(
     node: Node, username: str, ref: int, *, by: Principal
-) -> tuple[FediMessage, list[FediMessage]]:
-    """One message and the answers already sent to it; reading it marks it read."""
+) -> tuple[FediMessage, list[FediMessage], str | None]:
+    """One message, the answers already sent to it and the title of the offer or
+    bulletin it answers (if any); reading it marks it read."""
     async with node.write() as session:
         message = await _message(session, node, username, ref, by)
         await mark_read(session, message.local_actor_id, message.id)
         await session.refresh(message)
-        return message, await answers_to(session, message)
+        answers = await answers_to(session, message)
+        return message, answers, await subject_of(session, message.in_reply_to)
 
 
 async def inbox_mark_all_read(node: Node, username: str, *, by: Principal) -> int:
