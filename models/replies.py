@@ -126,7 +126,12 @@ class FediMessage(Base):
     @property
     def link(self) -> str | None:
         target = self.url or self.uri
-        return target if target.startswith(("https://", "http://")) else None
+        return target if _web(target) else None
+
+
+def _web(url: str) -> bool:
+    """Only http(s) addresses of a sane length become links."""
+    return url.startswith(("https://", "http://")) and len(url) <= 2048
 
 
 # ----------------------------------------------------------------------------- receiving
@@ -146,7 +151,7 @@ class LocalRefs:
 def local_refs(urls: Urls, activity: dict[str, Any], obj: dict[str, Any]) -> LocalRefs:
     """Pure and cheap: most posts a node receives point at nothing of ours."""
     reply_to = get_id(obj.get("inReplyTo"))
-    if reply_to is not None and not urls.is_local(reply_to):
+    if reply_to is not None and (len(reply_to) > 2048 or not urls.is_local(reply_to)):
         reply_to = None
     names: set[str] = set()
     refs: list[str] = []
@@ -227,6 +232,8 @@ async def keep_if_for_us(
     refs = local_refs(urls, activity, obj)
     if not refs:
         return None
+    if len(uri) > 2048:
+        return "ignored: a reply whose id is over 2048 characters"
     targets: list[int] = []
     if refs.reply_to is not None:
         owner = await _owner_of(session, refs.reply_to)
@@ -258,9 +265,9 @@ async def keep_if_for_us(
         "remote_actor_uri": signer.uri,
         "remote_handle": plain_line(signer.handle)[:300],
         "remote_name": plain_line(signer.name)[:200],
-        "in_reply_to": (get_id(obj.get("inReplyTo")) or "")[:2048] or None,
+        "in_reply_to": refs.reply_to,
         "content": _content_of(obj),
-        "url": href[:2048] if isinstance(href, str) and href.startswith("http") else None,
+        "url": href if isinstance(href, str) and _web(href) else None,
         "public": is_public(obj) or is_public(activity),
         "published": _published(obj),
         "created_at": now,

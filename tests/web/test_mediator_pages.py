@@ -622,6 +622,8 @@ async def test_hostile_replies_are_sanitised_bounded_and_unsolicited_posts_ignor
         create(3, {"tag": [{"type": "Mention", "href": f"{rn.url}/users/nobody"}]}),
         # Very long: cut.
         create(4, {"content": "<p>" + "&amp;" * 50_000 + "</p>", "tag": mention}),
+        # An id longer than any column: refused without failing the batch.
+        create(5, {"id": f"{base}/5{'x' * 2100}", "tag": mention}),
     ]
     for activity in sent:
         assert await peer.sign_and_post(f"{rn.url}/inbox", activity, "bob") == 202
@@ -643,6 +645,7 @@ async def test_hostile_replies_are_sanitised_bounded_and_unsolicited_posts_ignor
         )
     assert reasons[f"{base}/2/activity"] == "ignored: we do not follow this actor"
     assert reasons[f"{base}/3/activity"] == "ignored: we do not follow this actor"
+    assert reasons[f"{base}/5/activity"] == "ignored: a reply whose id is over 2048 characters"
     inbox, _ = await page(browser, f"{rn.url}/me/mediator/ama/inbox")
     assert "<script" not in inbox and "onclick" not in inbox and "javascript:" not in inbox
     message, _ = await page(browser, f"{rn.url}/me/mediator/ama/inbox/{long.id}")
