@@ -14,6 +14,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from models.accounts import OPERATOR
 from node.actions import follow, init_node, list_following, post_note
 from node.app import create_app, make_runner
 from node.config import CONFIG_NAME, load_config
@@ -129,9 +130,9 @@ async def _seed(nodes: list[Node], handles: list[str]) -> None:
         "Bienvenue dans le réseau coopnet.\n\n## Agenda\n\n- réunion de coordination jeudi\n",
     )
     for a, b in ((lome, handles[2]), (marseille, handles[1])):
-        await sel.peer_add(a, b, "10", "10")
-    await sel.account_open(lome, "ama", "Ama", None, None)
-    await sel.account_open(marseille, "bob", "Bob", None, None)
+        await sel.peer_add(a, b, "10", "10", by=OPERATOR)
+    await sel.account_open(lome, "ama", "Ama", None, None, by=OPERATOR)
+    await sel.account_open(marseille, "bob", "Bob", None, None, by=OPERATOR)
     await sel.exchange(
         lome,
         "ama",
@@ -139,6 +140,7 @@ async def _seed(nodes: list[Node], handles: list[str]) -> None:
         "1h30",
         "aide à la création d'un site",
         "website",
+        by=OPERATOR,
     )
     log.info("seeded: authorisations, mediators, offers, a bulletin, one SEL exchange")
 
@@ -202,8 +204,12 @@ async def _check_chain_and_sel(nodes: list[Node], note_uri: str, handles: list[s
     else:
         print("demo check failed: the SEL exchange did not settle")
         return 1
-    rec = await sel.reconcile(lome, handles[2])
-    if not rec.ok or not (await sel.verify(lome)).ok or not (await sel.verify(marseille)).ok:
+    rec = await sel.reconcile(lome, handles[2], by=OPERATOR)
+    if (
+        not rec.ok
+        or not (await sel.verify(lome, by=OPERATOR)).ok
+        or not (await sel.verify(marseille, by=OPERATOR)).ok
+    ):
         print(f"demo check failed: SEL disagreement {rec.differences}")
         return 1
     print(

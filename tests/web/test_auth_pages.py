@@ -32,7 +32,7 @@ async def browser() -> AsyncIterator[aiohttp.ClientSession]:
 
 async def node_with_member(make_node: MakeNode) -> tuple[RunningNode, str]:
     rn = await make_node("lome", run_workers=False)
-    await sel.account_open(rn.node, "awa", "Awa", None, None)
+    await sel.account_open(rn.node, "awa", "Awa", None, None, by=OPERATOR)
     invited = await users.user_add(rn.node, OPERATOR, "awa", ["member:awa"], "Awa Diallo")
     return rn, invited.link
 
