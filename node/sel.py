@@ -282,9 +282,7 @@ async def verify(node: Node, *, by: Principal) -> LedgerReport:
         return await verify_ledger(session)
 
 
-async def export_csv(
-    node: Node, what: str, *, by: Principal, account: str | None = None
-) -> str:
+async def export_csv(node: Node, what: str, *, by: Principal, account: str | None = None) -> str:
     """CSV of the accounts (coordinators) or of the exchanges: all of them, or one
     account's (its holder may export their own)."""
     buf = io.StringIO()
