@@ -244,6 +244,13 @@ async def reject(
         return await local.reject_local(session, ref, member, reason)
 
 
+async def withdraw(node: Node, ref: str, member: str, *, by: Principal) -> Exchange:
+    if not by.operator:
+        by.require_account(await _account_id(node, member))
+    async with node.write() as session:
+        return await local.withdraw_local(session, ref, member)
+
+
 async def cancel(node: Node, ref: str, reason: str, *, by: Principal) -> Exchange:
     by.require_coordinator()
     async with node.write() as session:
