@@ -19,7 +19,7 @@ from models.accounts import Principal
 from models.actors import get_node_actor
 from models.errors import Forbidden
 from models.sel import exchanges as ex_model
-from models.sel import local, origin
+from models.sel import local, origin, responder
 from models.sel.accounts import (
     Account,
     AccountStatus,
@@ -233,7 +233,16 @@ async def confirm(
 ) -> tuple[Exchange, list[str]]:
     member = await _answering_member(node, by, member)
     async with node.write() as session:
-        return await local.confirm_local(session, ref, member)
+        awaiting = await _awaiting(session, ref)
+        if awaiting is None:
+            return await local.confirm_local(session, ref, member)
+        ex = await _answer_peer(node, session, awaiting, member, confirm=True)
+    node.wake_delivery.set()
+    if ex.state != ex_model.State.COMMITTED:
+        raise LedgerError(
+            f"this exchange could not be confirmed ({ex.reason}); the other section is told"
+        )
+    return ex, []
 
 
 async def reject(
@@ -241,7 +250,28 @@ async def reject(
 ) -> Exchange:
     member = await _answering_member(node, by, member)
     async with node.write() as session:
-        return await local.reject_local(session, ref, member, reason)
+        awaiting = await _awaiting(session, ref)
+        if awaiting is None:
+            return await local.reject_local(session, ref, member, reason)
+        ex = await _answer_peer(node, session, awaiting, member, confirm=False)
+    node.wake_delivery.set()
+    return ex
+
+
+async def _awaiting(session: Any, ref: str) -> Exchange | None:
+    """The exchange offered by a peer section, if ``ref`` names one (else None)."""
+    ex = await ex_model.get_exchange(session, ref)
+    return ex if ex.role == ex_model.Role.RESPONDER else None
+
+
+async def _answer_peer(
+    node: Node, session: Any, ex: Exchange, member: str | None, *, confirm: bool
+) -> Exchange:
+    payee = await session.get(Account, ex.payee_id) if ex.payee_id else None
+    code = member if member is not None else payee.code if payee is not None else ""
+    return await responder.answer_awaiting(
+        session, node.urls, await get_node_actor(session), ex, code, confirm=confirm
+    )
 
 
 async def withdraw(node: Node, ref: str, member: str, *, by: Principal) -> Exchange:

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 
 from models.accounts import Principal
 from models.errors import Forbidden, UserError
@@ -44,6 +44,23 @@ class AccountView:
     history: list[sel.HistoryLine]
 
 
+def _waiting(ids: list[int]) -> ColumnElement[bool]:
+    """Exchanges of these accounts that wait for a member: local ones not yet
+    answered, and those a peer section offered that wait for our member."""
+    return or_(
+        and_(
+            Exchange.role == Role.LOCAL,
+            Exchange.state == State.PENDING,
+            or_(Exchange.payer_id.in_(ids), Exchange.payee_id.in_(ids)),
+        ),
+        and_(
+            Exchange.role == Role.RESPONDER,
+            Exchange.state == State.AWAITING,
+            Exchange.payee_id.in_(ids),
+        ),
+    )
+
+
 def _hours(minutes: int) -> str:
     return hours(minutes)
 
@@ -64,11 +81,7 @@ async def _view(request: web.Request, who: Principal, account: Account) -> Accou
         pending = (
             await session.scalars(
                 select(Exchange)
-                .where(
-                    Exchange.role == Role.LOCAL,
-                    Exchange.state == State.PENDING,
-                    or_(Exchange.payer_id == account.id, Exchange.payee_id == account.id),
-                )
+                .where(_waiting([account.id]))
                 .order_by(Exchange.created_at.desc())
             )
         ).all()
@@ -152,11 +165,7 @@ async def to_confirm_count(request: web.Request, who: Principal) -> int:
     async with get_node(request).sessions() as session:
         pending = (
             await session.scalars(
-                select(Exchange).where(
-                    Exchange.role == Role.LOCAL,
-                    Exchange.state == State.PENDING,
-                    or_(Exchange.payer_id.in_(ids), Exchange.payee_id.in_(ids)),
-                )
+                select(Exchange).where(_waiting(ids))
             )
         ).all()
     return sum(

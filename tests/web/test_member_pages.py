@@ -217,3 +217,137 @@ async def test_a_member_pays_a_member_of_a_peer_section(
     assert (await only_exchange(lome)).state == "settled"
     assert (await balances(lome))["awa"] == -60
     assert (await balances(marseille))["bob"] == 60
+
+
+async def peered(
+    make_node: MakeNode, **marseille_settings: object
+) -> tuple[RunningNode, RunningNode]:
+    lome = await section(make_node, "lome")
+    marseille = await section(make_node, "marseille", **marseille_settings)
+    await follow(lome.node, marseille.acct)
+    await follow(marseille.node, lome.acct)
+    for _ in range(100):
+        states = [
+            any(r.state == "accepted" for r in await list_following(rn.node))
+            for rn in (lome, marseille)
+        ]
+        if all(states):
+            break
+        await asyncio.sleep(0.05)
+    await sel.peer_add(lome.node, marseille.acct, "10", "10", by=OPERATOR)
+    await sel.peer_add(marseille.node, lome.acct, "10", "10", by=OPERATOR)
+    return lome, marseille
+
+
+async def state_at(rn: RunningNode, wanted: str) -> Exchange:
+    """The node's one exchange, once it has reached ``wanted`` (it may not exist yet)."""
+    seen = None
+    for _ in range(200):
+        async with rn.node.sessions() as session:
+            row = (await session.scalars(select(Exchange))).first()
+        seen = row.state if row else None
+        if row is not None and row.state == wanted:
+            return row
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"exchange at {rn.url} is {seen}, not {wanted}")
+
+
+async def test_the_paid_member_of_the_peer_section_confirms_in_their_own_session(
+    make_node: MakeNode, visitors: list[Visitor]
+) -> None:
+    lome, marseille = await peered(make_node, sel_confirm_incoming=True)
+    awa = await invite_and_log_in(lome, "awa", ["member:awa"])
+    bob = await invite_and_log_in(marseille, "bob", ["member:bob"])
+    visitors += [awa, bob]
+    host = marseille.url.split("://", 1)[1]
+    done = await awa.post(
+        "/me/sel/record",
+        {"direction": "received", "with": f"peer:{host}", "remote": "bob", "hours": "1h30",
+         "description": "Réparation de vélo", "category": "repair"},
+        form_page="/me/sel",
+    )  # fmt: skip
+    assert done.status == 303
+    waiting = await state_at(marseille, "awaiting")
+    assert (await balances(marseille))["bob"] == 0  # nothing posted before bob says so
+    await asyncio.sleep(0.3)
+    assert (await only_exchange(lome)).state == "held"  # and nothing answered
+    assert "1 à confirmer" in (await bob.get("/me")).text
+    page = await bob.get("/me/sel")
+    assert "Réparation de vélo" in page.text and "awa@" in page.text
+    # Nobody else answers in bob's place, not even a member of the same section.
+    cam = await invite_and_log_in(marseille, "cam", ["member:cam"])
+    visitors.append(cam)
+    for account in ("cam", "bob"):
+        refused = await cam.post(
+            f"/me/sel/exchanges/{waiting.uuid}/confirm", {"account": account}, form_page="/me/sel"
+        )
+        assert refused.status in (400, 403)
+    assert (await only_exchange(marseille)).state == "awaiting"
+    ok = await bob.post(
+        f"/me/sel/exchanges/{waiting.uuid}/confirm", {"account": "bob"}, form_page="/me/sel"
+    )
+    assert ok.status == 303, ok.text[:2000]
+    await state_at(lome, "settled")
+    assert (await balances(lome))["awa"] == -90 and (await balances(marseille))["bob"] == 90
+    for rn in (lome, marseille):
+        assert (await sel.verify(rn.node, by=OPERATOR)).ok
+    rec = await sel.reconcile(lome.node, marseille.acct, by=OPERATOR)
+    assert rec.ok and not rec.in_flight
+
+
+async def test_a_declined_or_expired_exchange_releases_the_payers_hold(
+    make_node: MakeNode, visitors: list[Visitor]
+) -> None:
+    from datetime import timedelta
+
+    from models.base import utcnow
+    from models.sel.accounts import LedgerError
+
+    lome, marseille = await peered(make_node, sel_confirm_incoming=True)
+    bob = await invite_and_log_in(marseille, "bob", ["member:bob"])
+    visitors.append(bob)
+    host = marseille.url.split("://", 1)[1]
+    await sel.exchange(lome.node, "awa", f"bob@{host}", "2", "Cours", by=OPERATOR)
+    waiting = await state_at(marseille, "awaiting")
+    page = await bob.post(
+        f"/me/sel/exchanges/{waiting.uuid}/reject", {"account": "bob"}, form_page="/me/sel"
+    )
+    assert page.status == 303
+    rejected = await state_at(lome, "rejected")
+    assert rejected.reason_code == "declined"
+    async with lome.node.sessions() as session:
+        awa = (await session.scalars(select(Account).where(Account.code == "awa"))).one()
+        assert awa.held == 0 and awa.balance == 0
+
+    # A second one, confirmed too late: this section's clock says it expired.
+    first = rejected.uuid
+    await sel.exchange(lome.node, "awa", f"bob@{host}", "1", "Cours encore", by=OPERATOR)
+    for _ in range(200):
+        async with marseille.node.sessions() as session:
+            late = (
+                await session.scalars(select(Exchange).where(Exchange.state == "awaiting"))
+            ).first()
+        if late is not None:
+            break
+        await asyncio.sleep(0.05)
+    assert late is not None
+    # Its expiry passes at marseille before bob answers (moved back, rather than
+    # waiting for it: the delivery queue keeps running on the real clock).
+    async with marseille.node.write() as session:
+        row = await session.get(Exchange, late.id)
+        assert row is not None
+        row.expires_at = utcnow() - timedelta(seconds=1)
+    with pytest.raises(LedgerError, match="expired"):
+        await sel.confirm(marseille.node, late.uuid, "bob", by=OPERATOR)
+    async with marseille.node.sessions() as session:
+        assert (await session.get(Exchange, late.id)).state == "refused"  # type: ignore[union-attr]
+        assert (
+            await session.scalars(select(Account).where(Account.code == "bob"))
+        ).one().balance == 0
+    for _ in range(200):
+        async with lome.node.sessions() as session:
+            row = (await session.scalars(select(Exchange).where(Exchange.uuid != first))).one()
+        if row.state == "expired":
+            break
+        await asyncio.sleep(0.05)
+    assert row.state == "expired"
