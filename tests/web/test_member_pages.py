@@ -351,3 +351,34 @@ async def test_a_declined_or_expired_exchange_releases_the_payers_hold(
             break
         await asyncio.sleep(0.05)
     assert row.state == "expired"
+
+
+async def test_an_exchange_nobody_confirmed_is_refused_when_asked_after_its_expiry(
+    make_node: MakeNode,
+) -> None:
+    """bob never answers: once the expiry has passed on both sides, the payer's
+    section asks again (its chore), and the repeated Offer finds the exchange
+    still waiting and past its expiry: refused as expired, the hold released."""
+    from datetime import timedelta
+
+    from models.base import utcnow
+    from node.worker import MaintenanceWorker
+
+    lome, marseille = await peered(make_node, sel_confirm_incoming=True)
+    host = marseille.url.split("://", 1)[1]
+    await sel.exchange(lome.node, "awa", f"bob@{host}", "1", "Cours", by=OPERATOR)
+    waiting = await state_at(marseille, "awaiting")
+    past = utcnow() - timedelta(seconds=1)
+    for rn, uri in ((marseille, waiting.uri), (lome, waiting.uri)):
+        async with rn.node.write() as session:
+            row = (await session.scalars(select(Exchange).where(Exchange.uri == uri))).one()
+            row.expires_at = past
+            if row.asked_at is not None:
+                row.asked_at = past - timedelta(seconds=1)  # asked before it expired
+    assert await MaintenanceWorker(lome.node).run_once() >= 1
+    lome.node.wake_delivery.set()
+    expired = await state_at(lome, "expired")
+    assert expired.reason_code == "expired"
+    refused = await state_at(marseille, "refused")
+    assert refused.reason_code == "expired"
+    assert (await balances(lome))["awa"] == 0 and (await balances(marseille))["bob"] == 0
