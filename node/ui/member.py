@@ -80,9 +80,7 @@ async def _view(request: web.Request, who: Principal, account: Account) -> Accou
     async with node.sessions() as session:
         pending = (
             await session.scalars(
-                select(Exchange)
-                .where(_waiting([account.id]))
-                .order_by(Exchange.created_at.desc())
+                select(Exchange).where(_waiting([account.id])).order_by(Exchange.created_at.desc())
             )
         ).all()
     recorder = {e.id: e.payer_id if e.recorded_by == "payer" else e.payee_id for e in pending}
@@ -163,11 +161,7 @@ async def to_confirm_count(request: web.Request, who: Principal) -> int:
         return 0
     ids = list(who.accounts)
     async with get_node(request).sessions() as session:
-        pending = (
-            await session.scalars(
-                select(Exchange).where(_waiting(ids))
-            )
-        ).all()
+        pending = (await session.scalars(select(Exchange).where(_waiting(ids)))).all()
     return sum(
         1
         for e in pending
