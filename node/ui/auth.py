@@ -293,6 +293,14 @@ async def me_page(request: web.Request) -> web.StreamResponse:
     )
 
 
+@routes.post("/me/language")
+async def set_language(request: web.Request) -> web.StreamResponse:
+    form = await read_form(request)
+    who = require_login(request)
+    await users.set_language(get_node(request), who, str(form.get("language", "")))
+    raise web.HTTPSeeOther("/me")
+
+
 @routes.post("/me/logout-everywhere")
 async def logout_everywhere(request: web.Request) -> web.StreamResponse:
     await read_form(request)
