@@ -118,7 +118,7 @@ async def section(make_node: MakeNode) -> RunningNode:
     rn = await make_node("lome")
     await content.mediator_add(rn.node, "ama", Profile(name="Ama"), by=OPERATOR)
     await content.mediator_add(rn.node, "kossi", Profile(name="Kossi"), by=OPERATOR)
-    await sel.account_open(rn.node, "awa", "Awa", None, None)
+    await sel.account_open(rn.node, "awa", "Awa", None, None, by=OPERATOR)
     return rn
 
 

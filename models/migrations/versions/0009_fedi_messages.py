@@ -1,7 +1,7 @@
 """replies and mentions from the fediverse to our actors, and our answers
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-09 10:00:00
 
 A mediator's inbox (models/replies.py): one new table, nothing existing changes.
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
