@@ -48,7 +48,8 @@ FR: dict[str, str] = {
     "Change": "Modifier",
     "Withdraw": "Retirer",
     "Change the offer": "Modifier l'offre",
-    "Preview": "Aperçu",
+    "Preview": "Prévisualiser",
+    "Preview of the offer": "Aperçu de l'offre",
     "Not published yet: check it, then press Publish below.": (
         "Pas encore publiée : vérifiez-la, puis appuyez sur Publier plus bas."
     ),
@@ -113,7 +114,7 @@ FR: dict[str, str] = {
         "vous ne pouvez agir que pour votre propre profil de médiation"
     ),
     "only a coordinator of this section may do this": (
-        "seule la coordination de la section peut faire cela"
+        "seule la coordination de cette section peut faire cela"
     ),
     "no such offer among this mediator's": "cette offre n'est pas parmi les vôtres",
     "only an offer still on offer can be changed": (

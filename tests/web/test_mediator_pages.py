@@ -232,7 +232,7 @@ async def test_a_mediator_edits_the_profile_publishes_an_offer_and_answers_a_rep
         token=token,
     )
     assert status == 200, preview
-    assert "Aperçu" in preview and "<strong>formation</strong>" in preview
+    assert "Aperçu de l&#39;offre" in preview and "<strong>formation</strong>" in preview
     assert "10.00 EUR · 2 h SEL" in preview
     assert await rn.count(Offer) == 0
     # Publishing it: on the public page, and to the section's followers.
