@@ -443,7 +443,14 @@ async def apply_record(world: World, rn: RunningNode, op: Record) -> None:
     recorded_by = "payee" if op.by_payee else "payer"
     try:
         row, _ = await sel.exchange(
-            rn.node, payer, payee, op.amount, "jardinage", "help", recorded_by=recorded_by
+            rn.node,
+            payer,
+            payee,
+            op.amount,
+            "jardinage",
+            "help",
+            recorded_by=recorded_by,
+            by=OPERATOR,
         )
     except LedgerError as exc:
         assert not ok, f"{payer} → {payee} {op.amount} h refused though within limits: {exc}"
