@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 import pytest
 import pytest_asyncio
 
+from models.accounts import OPERATOR
 from models.actors import RemoteActor
 from models.base import utcnow
 from models.mediators import Profile
@@ -128,11 +129,15 @@ async def site(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Site]:
                 contact="https://kofi.example/contact",
                 avatar=AVATAR,
             ),
+            by=OPERATOR,
         )
         # A picture on plain http: the node's Content-Security-Policy (img-src https:)
         # would block it, so the page must not try to show it.
         await mediator_add(
-            node, "ama", Profile(name="Ama Dossou", avatar="http://ama.example/ama.png")
+            node,
+            "ama",
+            Profile(name="Ama Dossou", avatar="http://ama.example/ama.png"),
+            by=OPERATOR,
         )
         certification = await certify(node, "kofi")
         offer = await offer_publish(
@@ -151,6 +156,7 @@ async def site(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Site]:
                 valid_from=datetime(2026, 1, 1, tzinfo=UTC),
                 valid_until=utcnow() + timedelta(days=365),
             ),
+            by=OPERATOR,
         )
         await offer_publish(
             node,
@@ -161,6 +167,7 @@ async def site(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Site]:
                 sel_hours="3",
             ),
             author="kofi",
+            by=OPERATOR,
         )
         bulletin = await bulletin_publish(
             node,
