@@ -284,12 +284,17 @@ async def invitation_submit(request: web.Request) -> web.StreamResponse:
 @routes.get("/me")
 async def me_page(request: web.Request) -> web.StreamResponse:
     who = require_login(request)
+    from node.ui.mediator import dashboard
     from node.ui.member import to_confirm_count
 
     return render(
         "ui/me.html",
         request,
-        {"roles": sorted(who.roles), "to_confirm": await to_confirm_count(request, who)},
+        {
+            "roles": sorted(who.roles),
+            "to_confirm": await to_confirm_count(request, who),
+            "mediators": await dashboard(get_node(request), who),
+        },
     )
 
 

@@ -42,6 +42,7 @@ FR: dict[str, str] = {
     "answer before": "à confirmer avant le",
     "state:awaiting": "à confirmer",
     "to confirm": "à confirmer",
+    "Mediators' pages": "Pages des médiateurs",
     "sel:help": "entraide",
     "sel:hosting": "hébergement",
     "sel:training": "formation",
