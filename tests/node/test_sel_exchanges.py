@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from models.accounts import OPERATOR
 from models.sel.accounts import Account, LedgerError
 from models.sel.exchanges import Exchange
 from node import sel
@@ -77,12 +78,12 @@ async def peered(make_node: MakeNode, mars_deficit: str = "10") -> tuple[Running
     lome = await make_node("lome")
     mars = await make_node("marseille")
     for a, b in ((lome, mars), (mars, lome)):
-        await follow(a.node, b.acct)
+        await follow(a.node, b.acct, by=OPERATOR)
         await sel.peer_add(a.node, b.acct, mars_deficit if a is mars else "10", "10")
 
     async def mutual() -> bool:
         for n in (lome, mars):
-            if not any(r.state == "accepted" for r in await list_following(n.node)):
+            if not any(r.state == "accepted" for r in await list_following(n.node, by=OPERATOR)):
                 return False
         return True
 
