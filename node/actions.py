@@ -390,7 +390,7 @@ class Relation:
     since: str
 
 
-async def list_followers(node: Node, *, by: Principal) -> list[Relation]:
+async def list_followers(node: Node, *, by: Principal, limit: int | None = None) -> list[Relation]:
     from models.follows import list_followers as _list
 
     by.require_coordinator()
@@ -398,11 +398,11 @@ async def list_followers(node: Node, *, by: Principal) -> list[Relation]:
         actor = await get_node_actor(session)
         return [
             Relation(r.handle, r.uri, "accepted", f.created_at.isoformat(timespec="seconds"))
-            for f, r in await _list(session, actor.id)
+            for f, r in await _list(session, actor.id, limit)
         ]
 
 
-async def list_following(node: Node, *, by: Principal) -> list[Relation]:
+async def list_following(node: Node, *, by: Principal, limit: int | None = None) -> list[Relation]:
     from models.follows import list_following as _list
 
     by.require_coordinator()
@@ -410,8 +410,26 @@ async def list_following(node: Node, *, by: Principal) -> list[Relation]:
         actor = await get_node_actor(session)
         return [
             Relation(r.handle, r.uri, f.state, f.created_at.isoformat(timespec="seconds"))
-            for f, r in await _list(session, actor.id)
+            for f, r in await _list(session, actor.id, limit)
         ]
+
+
+async def relation_counts(node: Node, *, by: Principal) -> tuple[int, int]:
+    """How many follow the node, and how many it follows (any state)."""
+    from sqlalchemy import func
+
+    from models.follows import Follower
+
+    by.require_coordinator()
+    async with node.sessions() as session:
+        actor = await get_node_actor(session)
+        followers = await session.scalar(
+            select(func.count()).select_from(Follower).where(Follower.local_actor_id == actor.id)
+        )
+        following = await session.scalar(
+            select(func.count()).select_from(Following).where(Following.local_actor_id == actor.id)
+        )
+    return int(followers or 0), int(following or 0)
 
 
 @dataclass(frozen=True)
