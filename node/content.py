@@ -6,6 +6,7 @@ it causes, or nothing) and is what both the CLI and the web UI call.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from sqlalchemy import select
 from models.accounts import Principal
 from models.actors import LocalActor, get_local_actor, get_node_actor
 from models.attestations import live_issued_for, revoke
+from models.base import utcnow
 from models.bulletins import (
     Bulletin,
     delete_bulletin,
@@ -132,11 +134,36 @@ async def bulletin_publish(
     author: str | None = None,
     *,
     by: Principal,
+    once_within: timedelta | None = None,
 ) -> Bulletin:
-    """Publish a bulletin (Create to followers): the section's, or a mediator's with ``author``."""
+    """Publish a bulletin (Create to followers): the section's, or a mediator's with ``author``.
+
+    With ``once_within``, the same title and text by the same author
+    published that recently is returned instead of published again: a form
+    sent twice (a double-click, a reload) reaches followers once. The check
+    holds under concurrency: on PostgreSQL the author's row is locked first,
+    and SQLite has one writer at a time.
+    """
     by.require_coordinator()
     async with node.write() as session:
         actor = await _author(session, author)
+        if once_within is not None:
+            await session.execute(
+                select(LocalActor.id).where(LocalActor.id == actor.id).with_for_update()
+            )
+            same = await session.scalar(
+                select(Bulletin)
+                .where(
+                    Bulletin.local_actor_id == actor.id,
+                    Bulletin.deleted_at.is_(None),
+                    Bulletin.title == " ".join(title.split()),
+                    Bulletin.markdown == markdown,
+                    Bulletin.published >= utcnow() - once_within,
+                )
+                .limit(1)
+            )
+            if same is not None:
+                return same
         bulletin = await publish_bulletin(session, node.urls, actor, title, markdown, summary)
     node.wake_delivery.set()
     return bulletin

@@ -16,9 +16,11 @@ page with the message (400) and the values typed; nothing was written.
 from __future__ import annotations
 
 import functools
+import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -34,11 +36,13 @@ from models.sel.accounts import hours
 from node import actions, certification, content, users
 from node.i18n import pick_language, register, translator
 from node.ui import auth
-from node.ui.coordinator_messages import FR
+from node.ui.coordinator_messages import EN, FR
 from node.web import get_node
 
 register("fr", FR)
+register("en", EN)
 
+log = logging.getLogger("coopnet.ui.coordinator")
 routes = web.RouteTableDef()
 
 PREFIX = "/admin"
@@ -47,6 +51,9 @@ SHOWN_RELATIONS = 50
 SHOWN_ACCOUNTS = 100
 SHOWN_DEAD = 50
 SHOWN_PENDING = 20
+#: The same bulletin sent again this soon is the same click (a double-click, a
+#: reload of the form): published once, not sent to every follower twice.
+RESUBMIT_WINDOW = timedelta(minutes=2)
 #: Longest handle or actor URL accepted in a form.
 MAX_TARGET = 2048
 MAX_MARKDOWN_FIELD = auth.MAX_FORM_BYTES
@@ -336,6 +343,7 @@ async def user_create(
         if member:
             roles.append(f"{Role.MEMBER}:{member}")
         invited = await users.user_add(node, who, typed["name"], roles, typed["display_name"])
+        log.info("%s created the account %s (%s)", who.name, invited.user.name, ", ".join(roles))
     except UserError as exc:
         return await _users_page(
             request, who, status=status_of(exc), error=say(request, exc), typed=typed
@@ -384,6 +392,7 @@ async def user_reset(
 ) -> web.StreamResponse:
     try:
         invited = await users.user_reset(get_node(request), who, _account_name(request))
+        log.info("%s made a new link for %s", who.name, invited.user.name)
     except UserError as exc:
         return await _account_page(request, who, status=status_of(exc), error=say(request, exc))
     return await _account_page(request, who, invited=invited)
@@ -412,6 +421,7 @@ async def _user_state(
         user = await users.user_disable(
             get_node(request), who, _account_name(request), disabled=disabled
         )
+        log.info("%s %s the account %s", who.name, "disabled" if disabled else "enabled", user.name)
     except UserError as exc:
         return await _account_page(request, who, status=status_of(exc), error=say(request, exc))
     raise done(request, f"{PREFIX}/users/{user.name}", "disabled" if disabled else "enabled")
@@ -426,6 +436,7 @@ async def user_logout(
     try:
         user = await users.user_get(get_node(request), who, name)
         await users.user_logout_everywhere(get_node(request), who, user.name)
+        log.info("%s ended every session of %s", who.name, user.name)
     except UserError as exc:
         return await _account_page(request, who, status=status_of(exc), error=say(request, exc))
     if user.id == who.user_id:
@@ -508,9 +519,15 @@ async def bulletin_new(
                 fields["title"], fields["markdown"], fields["summary"] or None, by=who
             )
             return await _bulletins_page(request, who, typed=fields, preview=draft)
-        await content.bulletin_publish(
-            node, fields["title"], fields["markdown"], fields["summary"] or None, by=who
+        bulletin = await content.bulletin_publish(
+            node,
+            fields["title"],
+            fields["markdown"],
+            fields["summary"] or None,
+            by=who,
+            once_within=RESUBMIT_WINDOW,
         )
+        log.info("%s published the bulletin %s", who.name, bulletin.uri)
     except UserError as exc:
         return await _bulletins_page(
             request, who, status=status_of(exc), error=say(request, exc), typed=typed
@@ -590,6 +607,7 @@ async def bulletin_save(
             summary=fields["summary"] or "",
             by=who,
         )
+        log.info("%s updated the bulletin %s", who.name, bulletin.uri)
     except UserError as exc:
         return _edit_page(
             request,
@@ -611,6 +629,7 @@ async def bulletin_remove(
         if choice(form, "confirm", ("", "yes"), label="Confirmation") != "yes":
             raise FormError("tick the box to confirm the deletion")
         await content.bulletin_delete(get_node(request), bulletin.uuid, by=who)
+        log.info("%s deleted the bulletin %s", who.name, bulletin.uri)
     except UserError as exc:
         return _edit_page(request, bulletin, status=status_of(exc), error=say(request, exc))
     raise done(request, PREFIX + "/bulletins", "deleted")
@@ -656,7 +675,8 @@ async def certify(
 ) -> web.StreamResponse:
     try:
         name = text(form, "mediator", limit=64, label="Mediator", required=True)
-        await certification.certify(get_node(request), name, by=who)
+        row = await certification.certify(get_node(request), name, by=who)
+        log.info("%s certified %s: %s", who.name, row.subject_uri, row.uri)
     except UserError as exc:
         return await _certifications_page(
             request, who, status=status_of(exc), error=say(request, exc)
@@ -675,7 +695,8 @@ async def revoke(
             raise FormError("{field}: not one of the choices offered", field="Attestation")
         if choice(form, "confirm", ("", "yes"), label="Confirmation") != "yes":
             raise FormError("tick the box to confirm the revocation")
-        await certification.revoke_attestation(get_node(request), ref, by=who)
+        row = await certification.revoke_attestation(get_node(request), ref, by=who)
+        log.info("%s revoked %s (%s of %s)", who.name, row.uri, row.kind, row.subject_uri)
     except UserError as exc:
         return await _certifications_page(
             request, who, status=status_of(exc), error=say(request, exc)
@@ -693,7 +714,8 @@ async def authorize(
         typed["section"] = text(
             form, "section", limit=MAX_TARGET, label="Section (name@host)", required=True
         )
-        await certification.authorize(get_node(request), typed["section"], by=who)
+        row = await certification.authorize(get_node(request), typed["section"], by=who)
+        log.info("%s authorised %s: %s", who.name, row.subject_uri, row.uri)
     except UserError as exc:
         return await _certifications_page(
             request, who, status=status_of(exc), error=say(request, exc), typed=typed
@@ -747,7 +769,8 @@ async def follow(
         typed["target"] = text(
             form, "target", limit=MAX_TARGET, label="Account or node to follow", required=True
         )
-        await actions.follow(get_node(request), typed["target"].lstrip("@"), by=who)
+        remote, _ = await actions.follow(get_node(request), typed["target"].lstrip("@"), by=who)
+        log.info("%s had the node follow %s", who.name, remote.uri)
     except UserError as exc:
         return await _federation_page(
             request, who, status=status_of(exc), error=say(request, exc), typed=typed
@@ -785,7 +808,8 @@ async def deliveries_page(request: web.Request, who: Principal) -> web.StreamRes
 async def deliveries_retry(
     request: web.Request, who: Principal, form: MultiDictProxy[Any]
 ) -> web.StreamResponse:
-    await actions.retry_dead_deliveries(get_node(request), by=who)
+    n = await actions.retry_dead_deliveries(get_node(request), by=who)
+    log.info("%s queued %d dead deliveries again", who.name, n)
     raise done(request, PREFIX + "/deliveries", "retried")
 
 

@@ -323,6 +323,19 @@ async def test_a_coordinator_previews_publishes_edits_and_deletes_a_bulletin(
     await coco.get(f"/admin/bulletins/{bulletin.uuid}", status=404)
 
 
+async def test_the_same_bulletin_sent_twice_in_a_row_is_published_once(
+    make_node: MakeNode, person: People
+) -> None:
+    rn = await make_node("lome", run_workers=False)
+    coco = await coordinator(person, rn)
+    form = {"title": "Bulletin", "markdown": "Texte.", "action": "publish"}
+    await asyncio.gather(coco.post("/admin/bulletins", form), coco.post("/admin/bulletins", form))
+    await coco.post("/admin/bulletins", form)
+    assert len(await live_bulletins(rn)) == 1
+    await coco.post("/admin/bulletins", {**form, "markdown": "Autre texte."})
+    assert len(await live_bulletins(rn)) == 2
+
+
 async def test_bulletin_refusals_keep_what_was_typed(make_node: MakeNode, person: People) -> None:
     rn = await make_node("lome", run_workers=False)
     coco = await coordinator(person, rn)
@@ -425,7 +438,7 @@ async def test_a_coordinator_follows_another_node_and_sees_it_accepted(
     page = await coco.get("/admin/federation")
     assert marseille.acct in page and "acceptée" in page
     page = await coco.get("/admin/federation?lang=en")
-    assert "accepted" in page
+    assert '<span class="ok">accepted</span>' in page and "follow-" not in page
     followers = await actions.list_followers(marseille.node, by=OPERATOR)
     assert [r.uri for r in followers] == [lome.actor_id]
 
@@ -803,6 +816,14 @@ async def test_admin_pages_are_small_french_first_english_on_request_and_script_
             assert '<meta name="viewport" content="width=device-width' in html
             assert word in html, (path, lang)
             assert f'lang="{"en" if lang else "fr"}"' in html
+            assert "follow-" not in html and "delivery-" not in html  # codes, not words
+    # 152 accounts: 100 on the first page, the rest on the next.
+    first = await coco.get("/admin/users")
+    assert first.count('class="row"') == 100 and "Page suivante" in first
+    second = await coco.get("/admin/users?page=2")
+    assert second.count('class="row"') == 52 and "Page précédente" in second
+    assert "Page suivante" not in second
+    assert (await coco.get("/admin/users?page=x")).count('class="row"') == 100
     # English links keep English.
     page = await coco.get("/admin?lang=en")
     assert 'href="/admin/users?lang=en"' in page
@@ -825,3 +846,5 @@ def test_every_string_of_the_coordinator_pages_has_a_french_translation() -> Non
     ids.update(f"delivery-{s.value}" for s in DeliveryState)
     missing = sorted(i for i in ids if i not in CATALOG["fr"])
     assert missing == []
+    coded = [i for i in ids if i.startswith(("follow-", "delivery-"))]
+    assert sorted(i for i in coded if i not in CATALOG["en"]) == []
