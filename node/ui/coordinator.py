@@ -28,7 +28,7 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from models.accounts import Principal, Role
-from models.bulletins import MAX_SUMMARY, MAX_TITLE
+from models.bulletins import MAX_SUMMARY, MAX_TITLE, Bulletin
 from models.errors import Forbidden, NotFound, UserError
 from models.markdown import first_paragraph
 from models.outbox import DeliveryState
@@ -136,20 +136,20 @@ def admin(handler: Page) -> Callable[[web.Request], Awaitable[web.StreamResponse
     """A coordinator's page: login required, then the role (403 otherwise)."""
 
     @functools.wraps(handler)
-    async def page(request: web.Request) -> web.StreamResponse:
+    async def guarded(request: web.Request) -> web.StreamResponse:
         who = auth.require_login(request)
         if not who.coordinator:
             return forbidden(request)
         return await handler(request, who)
 
-    return page
+    return guarded
 
 
 def admin_post(handler: Post) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     """A coordinator's form: login, role, then Origin and CSRF before the action."""
 
     @functools.wraps(handler)
-    async def post(request: web.Request) -> web.StreamResponse:
+    async def guarded(request: web.Request) -> web.StreamResponse:
         who = auth.principal(request)
         if who is None:
             # Back to the admin home after logging in: a form's address is no page.
@@ -165,7 +165,7 @@ def admin_post(handler: Post) -> Callable[[web.Request], Awaitable[web.StreamRes
             ) from exc
         return await handler(request, who, form)
 
-    return post
+    return guarded
 
 
 def forbidden(request: web.Request) -> web.Response:
@@ -471,7 +471,7 @@ def _typed_bulletin(form: Mapping[str, Any]) -> dict[str, str]:
     out = {}
     for key, limit in (("title", MAX_TITLE), ("summary", MAX_SUMMARY), ("markdown", 70_000)):
         value = form.get(key, "")
-        out[key] = value[:limit] if isinstance(value, str) else ""
+        out[key] = CONTROL.sub("", value[:limit]) if isinstance(value, str) else ""
     return out
 
 
@@ -482,7 +482,7 @@ async def _bulletins_page(
     status: int = 200,
     error: str | None = None,
     typed: Mapping[str, str] | None = None,
-    preview: Any = None,
+    preview: Bulletin | None = None,
 ) -> web.Response:
     return page(
         request,
@@ -535,7 +535,7 @@ async def bulletin_new(
     raise done(request, PREFIX + "/bulletins", "published")
 
 
-async def _bulletin_or_404(request: web.Request, who: Principal) -> Any:
+async def _bulletin_or_404(request: web.Request, who: Principal) -> Bulletin:
     ref = request.match_info["uuid"]
     if not UUID.fullmatch(ref):
         raise web.HTTPNotFound(text="no such bulletin")
@@ -547,10 +547,10 @@ async def _bulletin_or_404(request: web.Request, who: Principal) -> Any:
 
 def _edit_page(
     request: web.Request,
-    bulletin: Any,
+    bulletin: Bulletin,
     *,
     typed: Mapping[str, str] | None = None,
-    preview: Any = None,
+    preview: Bulletin | None = None,
     status: int = 200,
     error: str | None = None,
 ) -> web.Response:
