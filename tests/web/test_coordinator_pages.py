@@ -508,7 +508,7 @@ async def test_a_coordinator_sees_a_dead_delivery_and_retries_it(
 
         coco = await coordinator(person, rn)
         home = await coco.get("/admin")
-        assert 'class="alert"' in home and "Envois abandonnés : 1" in home
+        assert 'class="alert"' in home and "Envois abandonnés\u00a0: 1" in home
         page = await coco.get("/admin/deliveries")
         assert f"{inbox.url}/users/bob/inbox" in page and "410" in page
         assert "Relancer tous les envois abandonnés" in page
@@ -521,7 +521,7 @@ async def test_a_coordinator_sees_a_dead_delivery_and_retries_it(
         assert await delivery_states(rn) == [DeliveryState.DELIVERED]
         assert len(inbox.received) == 2
         home = await coco.get("/admin")
-        assert "Envois abandonnés : 0" in home
+        assert "Envois abandonnés\u00a0: 0" in home
     finally:
         assert inbox.runner is not None
         await inbox.runner.cleanup()
