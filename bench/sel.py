@@ -37,6 +37,7 @@ from bench.common import (
     open_db,
     wait_until,
 )
+from models.accounts import OPERATOR
 
 POLL_SECONDS = 0.1
 #: Seconds between polls of the origin's database.
@@ -55,7 +56,6 @@ def settings(figs: Figures, sizes: SelSizes) -> None:
 async def run(figs: Figures, setup: Setup, backends: Backends, sizes: SelSizes, work: Path) -> None:
     from datetime import timedelta
 
-    from models.accounts import OPERATOR
     from models.actors import get_node_actor
     from models.sel.origin import start
     from node import sel
@@ -94,10 +94,10 @@ async def run(figs: Figures, setup: Setup, backends: Backends, sizes: SelSizes, 
             return True
 
         await wait_until("mutual follows", mutual, 30, servers)
-        await sel.peer_add(nodes[0], handles[1], "5000", "5000")
-        await sel.peer_add(nodes[1], handles[0], "5000", "5000")
-        await sel.account_open(nodes[0], "ama", "Ama", "-5000", "5000")
-        await sel.account_open(nodes[1], "bob", "Bob", "-5000", "5000")
+        await sel.peer_add(nodes[0], handles[1], "5000", "5000", by=OPERATOR)
+        await sel.peer_add(nodes[1], handles[0], "5000", "5000", by=OPERATOR)
+        await sel.account_open(nodes[0], "ama", "Ama", "-5000", "5000", by=OPERATOR)
+        await sel.account_open(nodes[1], "bob", "Bob", "-5000", "5000", by=OPERATOR)
 
         groups: dict[str, list[int]] = {}
         for name, proc in zip(names, procs, strict=True):
@@ -146,12 +146,12 @@ async def run(figs: Figures, setup: Setup, backends: Backends, sizes: SelSizes, 
         if held:
             raise BenchError(f"{setup.name}: {held} exchanges did not settle")
         for node in nodes:
-            report = await sel.verify(node)
+            report = await sel.verify(node, by=OPERATOR)
             if not report.ok:
                 raise BenchError(
                     f"{setup.name} {node.node_username}: sel verify: {report.problems}"
                 )
-        rec = await sel.reconcile(nodes[0], handles[1])
+        rec = await sel.reconcile(nodes[0], handles[1], by=OPERATOR)
         if not rec.ok or rec.in_flight:
             raise BenchError(f"{setup.name}: reconcile: {rec.differences} {rec.in_flight}")
         note(

@@ -170,8 +170,12 @@ class InboxContext:
         signer: RemoteActor,
         seat: str | None = None,
         batch: BatchCache | None = None,
+        *,
+        sel_confirm: bool = False,
     ) -> None:
         self.session = session
+        #: Exchanges offered by peer sections wait for our member's confirmation.
+        self.sel_confirm = sel_confirm
         self.urls = urls
         self.signer = signer
         #: The network's seat (actor URL) this node trusts, if configured.
@@ -491,7 +495,9 @@ async def handle_offer(ctx: InboxContext, activity: dict[str, Any]) -> str:
     obj = activity["object"]
     if obj.get("type") != "Agreement":
         return "ignored: Offer of something other than an Agreement"
-    return await responder.handle_offer(ctx.session, ctx.urls, node, ctx.signer, activity)
+    return await responder.handle_offer(
+        ctx.session, ctx.urls, node, ctx.signer, activity, member_confirms=ctx.sel_confirm
+    )
 
 
 HANDLERS: dict[str, Handler] = {
@@ -514,6 +520,8 @@ async def process_item(
     item: InboxItem,
     batch: BatchCache | None = None,
     seat: str | None = None,
+    *,
+    sel_confirm: bool = False,
 ) -> str:
     """Apply one stored activity; returns a line for the log. Raises on a bug only.
 
@@ -537,7 +545,8 @@ async def process_item(
     if handler is None:
         return f"ignored: {verb!r} is not an activity we act on"
     try:
-        return await handler(InboxContext(session, urls, signer, seat, batch), activity)
+        ctx = InboxContext(session, urls, signer, seat, batch, sel_confirm=sel_confirm)
+        return await handler(ctx, activity)
     except IllegalTransition as exc:
         return f"ignored: {exc}"
 

@@ -9,6 +9,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from models.accounts import OPERATOR
+
 
 def _expiry(value: str) -> timedelta:
     from models.sel.accounts import LedgerError
@@ -142,12 +144,18 @@ async def run(args: argparse.Namespace, node: Any) -> int:
     if a == "account":
         from models.sel.accounts import LedgerError
 
-        accounts = {acc.code: acc for acc in await sel.accounts(node)}
+        accounts = {acc.code: acc for acc in await sel.accounts(node, by=OPERATOR)}
         if args.code not in accounts:
             if args.approve or args.close:
                 raise LedgerError(f"no SEL account {args.code!r}")
             acc = await sel.account_open(
-                node, args.code, args.name, args.lower, args.upper, requested=args.request
+                node,
+                args.code,
+                args.name,
+                args.lower,
+                args.upper,
+                requested=args.request,
+                by=OPERATOR,
             )
             print(
                 f"opened {acc.code} ({acc.status}), limits {hours(acc.lower_limit)} / "
@@ -163,7 +171,7 @@ async def run(args: argparse.Namespace, node: Any) -> int:
                     "give --lower/--upper, --approve or --close to change it"
                 )
             acc = await sel.account_set(
-                node, args.code, lower=args.lower, upper=args.upper, status=status
+                node, args.code, lower=args.lower, upper=args.upper, status=status, by=OPERATOR
             )
             print(
                 f"{acc.code} ({acc.status}), limits {hours(acc.lower_limit)} / "
@@ -172,7 +180,11 @@ async def run(args: argparse.Namespace, node: Any) -> int:
         return 0
     if a == "peer":
         acc = await sel.peer_add(
-            node, args.section, our_spending=args.our_spending, their_spending=args.their_spending
+            node,
+            args.section,
+            our_spending=args.our_spending,
+            their_spending=args.their_spending,
+            by=OPERATOR,
         )
         print(
             f"SEL peer {acc.peer_uri}: clearing between {hours(acc.lower_limit)} "
@@ -189,27 +201,28 @@ async def run(args: argparse.Namespace, node: Any) -> int:
             args.category,
             recorded_by=args.recorded_by,
             expires_in=_expiry(args.expires_in),
+            by=OPERATOR,
         )
         for w in warnings:
             print(w, file=sys.stderr)
         print(f"{row.state}: {row.uri}")
         return 0
     if a == "confirm":
-        row, warnings = await sel.confirm(node, args.exchange, args.member)
+        row, warnings = await sel.confirm(node, args.exchange, args.member, by=OPERATOR)
         for w in warnings:
             print(w, file=sys.stderr)
         print(f"{row.state}: {row.uri}")
         return 0
     if a == "reject":
-        row = await sel.reject(node, args.exchange, args.member, args.reason)
+        row = await sel.reject(node, args.exchange, args.member, args.reason, by=OPERATOR)
         print(f"{row.state}: {row.uri}")
         return 0
     if a == "cancel":
-        row = await sel.cancel(node, args.exchange, args.reason)
+        row = await sel.cancel(node, args.exchange, args.reason, by=OPERATOR)
         print(f"{row.state}: {row.uri}")
         return 0
     if a == "history":
-        lines = await sel.history(node, args.account)
+        lines = await sel.history(node, args.account, by=OPERATOR)
         for line in lines:
             e = line.exchange
             print(
@@ -221,7 +234,7 @@ async def run(args: argparse.Namespace, node: Any) -> int:
         return 0
     if a == "balances":
         total = 0
-        for acc in await sel.accounts(node):
+        for acc in await sel.accounts(node, by=OPERATOR):
             total += acc.balance
             held = f" (reserved {hours(acc.held)})" if acc.held else ""
             print(
@@ -231,7 +244,7 @@ async def run(args: argparse.Namespace, node: Any) -> int:
         print(f"total: {hours(total)}")
         return 0
     if a == "verify":
-        report = await sel.verify(node)
+        report = await sel.verify(node, by=OPERATOR)
         for problem in report.problems:
             print(f"problem: {problem}")
         print(
@@ -244,7 +257,7 @@ async def run(args: argparse.Namespace, node: Any) -> int:
         )
         return 0 if report.ok else 1
     if a == "reconcile":
-        rec = await sel.reconcile(node, args.peer)
+        rec = await sel.reconcile(node, args.peer, by=OPERATOR)
         for note in rec.in_flight:
             print(f"in flight: {note}")
         for diff in rec.differences:
@@ -262,7 +275,7 @@ async def run(args: argparse.Namespace, node: Any) -> int:
         )
         return 0 if rec.ok else 1
     if a == "export":
-        text = await sel.export_csv(node, args.what)
+        text = await sel.export_csv(node, args.what, by=OPERATOR)
         if args.out:
             args.out.write_text(text, encoding="utf-8")
             print(f"wrote {args.out}")

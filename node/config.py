@@ -142,6 +142,8 @@ class Config:
     #: Default limits of a new SEL member account, in minutes (−20 h / +20 h).
     sel_lower_minutes: int = -1200
     sel_upper_minutes: int = 1200
+    #: An exchange offered by a peer section waits for the paid member's confirmation.
+    sel_confirm_incoming: bool = False
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -242,6 +244,9 @@ seat = {q(self.network_seat)}
 # Default limits of new member accounts, in minutes (shown as hours).
 lower_limit_minutes = {self.sel_lower_minutes}
 upper_limit_minutes = {self.sel_upper_minutes}
+# true: an exchange a member of a peer section records with one of ours waits
+# until our member confirms it (on their page); false: decided at once.
+confirm_incoming = {str(self.sel_confirm_incoming).lower()}
 
 [delivery]
 # Deliveries in flight at once.
@@ -290,6 +295,7 @@ _SCHEMA: dict[str, dict[str, tuple[str, type | tuple[type, ...]]]] = {
     "sel": {
         "lower_limit_minutes": ("sel_lower_minutes", int),
         "upper_limit_minutes": ("sel_upper_minutes", int),
+        "confirm_incoming": ("sel_confirm_incoming", bool),
     },
     "delivery": {
         "concurrency": ("delivery_concurrency", int),

@@ -66,6 +66,7 @@ async def run_demo(root: Path, base_port: int, *, check: bool = False) -> int:
                 await _seed(nodes, handles)
             if check:
                 return await _check(nodes, handles) if ok else 1
+            links = await _demo_accounts(nodes) if ok else []
         finally:
             for node in nodes:
                 await node.close()
@@ -77,6 +78,11 @@ async def run_demo(root: Path, base_port: int, *, check: bool = False) -> int:
             f"{configs[1].url}/users/{configs[1].name}"
         )
         print(f"     coopnet post --data {configs[0].data_dir} 'Bulletin du mois'\n")
+        if links:
+            print("Log in from a browser: open a link, choose a password (links last 7 days):")
+            for who, link in links:
+                print(f"  {who:34} {link}")
+            print()
         await asyncio.Event().wait()
         return 0
     finally:
@@ -131,9 +137,9 @@ async def _seed(nodes: list[Node], handles: list[str]) -> None:
         by=OPERATOR,
     )
     for a, b in ((lome, handles[2]), (marseille, handles[1])):
-        await sel.peer_add(a, b, "10", "10")
-    await sel.account_open(lome, "ama", "Ama", None, None)
-    await sel.account_open(marseille, "bob", "Bob", None, None)
+        await sel.peer_add(a, b, "10", "10", by=OPERATOR)
+    await sel.account_open(lome, "ama", "Ama", None, None, by=OPERATOR)
+    await sel.account_open(marseille, "bob", "Bob", None, None, by=OPERATOR)
     await sel.exchange(
         lome,
         "ama",
@@ -141,8 +147,41 @@ async def _seed(nodes: list[Node], handles: list[str]) -> None:
         "1h30",
         "aide à la création d'un site",
         "website",
+        by=OPERATOR,
     )
     log.info("seeded: authorisations, mediators, offers, a bulletin, one SEL exchange")
+
+
+#: (node index, account, roles): people who use the demo from the browser.
+DEMO_ACCOUNTS = (
+    (0, "coord", ["coordinator"]),
+    (1, "coord", ["coordinator"]),
+    (1, "ama", ["member:ama"]),
+    (1, "kossi", ["mediator:kossi"]),
+    (2, "coord", ["coordinator"]),
+    (2, "bob", ["member:bob"]),
+    (2, "lea", ["mediator:lea"]),
+)
+
+
+async def _demo_accounts(nodes: list[Node]) -> list[tuple[str, str]]:
+    """An account for each kind of person on each node, with a fresh link each start."""
+    from models.errors import UserError
+    from node import users
+
+    links = []
+    for index, name, roles in DEMO_ACCOUNTS:
+        node = nodes[index]
+        try:
+            invited = await users.user_add(node, OPERATOR, name, roles)
+        except UserError:
+            try:
+                invited = await users.user_reset(node, OPERATOR, name)
+            except UserError as exc:  # a demo made before accounts existed, say
+                log.warning("no demo account %s on %s: %s", name, node.config.name, exc)
+                continue
+        links.append((f"{name} ({', '.join(roles)}) at {node.config.name}", invited.link))
+    return links
 
 
 async def _wait_accepted(nodes: list[Node], expected: int, limit: float = 20.0) -> bool:
@@ -204,8 +243,12 @@ async def _check_chain_and_sel(nodes: list[Node], note_uri: str, handles: list[s
     else:
         print("demo check failed: the SEL exchange did not settle")
         return 1
-    rec = await sel.reconcile(lome, handles[2])
-    if not rec.ok or not (await sel.verify(lome)).ok or not (await sel.verify(marseille)).ok:
+    rec = await sel.reconcile(lome, handles[2], by=OPERATOR)
+    if (
+        not rec.ok
+        or not (await sel.verify(lome, by=OPERATOR)).ok
+        or not (await sel.verify(marseille, by=OPERATOR)).ok
+    ):
         print(f"demo check failed: SEL disagreement {rec.differences}")
         return 1
     print(

@@ -15,9 +15,11 @@ from sqlalchemy import select
 
 from federation.http import FetchError
 from federation.inbox import InboxError, KeyGone, verify_request
+from models.accounts import Principal
 from models.actors import get_node_actor
+from models.errors import Forbidden
 from models.sel import exchanges as ex_model
-from models.sel import local, origin
+from models.sel import local, origin, responder
 from models.sel.accounts import (
     Account,
     AccountStatus,
@@ -37,6 +39,38 @@ from node.context import Node
 from node.web import error, get_node, json_response, target_uri
 
 routes = web.RouteTableDef()
+
+
+async def _account_id(node: Node, code: str) -> int:
+    async with node.sessions() as session:
+        return (await get_account(session, code)).id
+
+
+async def _may_record(node: Node, by: Principal, recorder: str) -> None:
+    """Members record exchanges for their own account; the operator for anyone."""
+    if not by.operator:
+        by.require_account(await _account_id(node, recorder))
+
+
+async def _answering_member(node: Node, by: Principal, member: str | None) -> str | None:
+    """Who answers a pending exchange: the named member (checked against the
+    person), or the section itself (``None``) when the operator or a
+    coordinator answers for the section."""
+    if member is None:
+        if not by.coordinator:
+            raise Forbidden("name the member who answers")
+        return None
+    if not by.operator:
+        by.require_account(await _account_id(node, member))
+    return member
+
+
+async def _may_read(node: Node, by: Principal, account: str | None) -> None:
+    if account is None or by.coordinator:
+        if not by.coordinator:
+            raise Forbidden("only a coordinator sees every account's history")
+        return
+    by.require_account(await _account_id(node, account))
 
 
 def parse_hours(value: str, what: str = "duration") -> int:
@@ -71,7 +105,9 @@ async def account_open(
     upper: str | None,
     *,
     requested: bool = False,
+    by: Principal,
 ) -> Account:
+    by.require_coordinator()
     async with node.write() as session:
         return await open_account(
             session,
@@ -90,7 +126,9 @@ async def account_set(
     lower: str | None = None,
     upper: str | None = None,
     status: AccountStatus | None = None,
+    by: Principal,
 ) -> Account:
+    by.require_coordinator()
     async with node.write() as session:
         acc = await get_account(session, code)
         new_lower = parse_hours(lower, "lower limit") if lower else acc.lower_limit
@@ -109,7 +147,8 @@ async def account_set(
         return acc
 
 
-async def accounts(node: Node) -> list[Account]:
+async def accounts(node: Node, *, by: Principal) -> list[Account]:
+    by.require_coordinator()
     async with node.sessions() as session:
         return list(
             (await session.execute(select(Account).order_by(Account.kind, Account.code)))
@@ -118,13 +157,16 @@ async def accounts(node: Node) -> list[Account]:
         )
 
 
-async def peer_add(node: Node, target: str, their_spending: str, our_spending: str) -> Account:
+async def peer_add(
+    node: Node, target: str, their_spending: str, our_spending: str, *, by: Principal
+) -> Account:
     """Allow SEL exchanges with a peer section, within a trade-balance window.
 
     Our members paying there raise the clearing account's balance, so
     ``our_spending`` is its upper limit; their members paying here lower it,
     so ``their_spending`` is its lower limit (as a negative).
     """
+    by.require_coordinator()
     remote, doc = await resolve_actor_doc(node, target)
     if doc.get("role") not in ("section", "seat"):
         raise ActionError(f"{remote.handle} is not a coopnet section")
@@ -148,7 +190,9 @@ async def exchange(
     *,
     recorded_by: str = "payer",
     expires_in: timedelta | None = None,
+    by: Principal,
 ) -> tuple[Exchange, list[str]]:
+    await _may_record(node, by, payer if recorded_by == "payer" else payee)
     minutes = parse_hours(amount, "duration")
     if minutes <= 0:
         raise LedgerError(f"duration {amount!r}: must be positive (more than zero minutes)")
@@ -184,17 +228,61 @@ async def exchange(
     return row, warnings
 
 
-async def confirm(node: Node, ref: str, member: str | None) -> tuple[Exchange, list[str]]:
+async def confirm(
+    node: Node, ref: str, member: str | None, *, by: Principal
+) -> tuple[Exchange, list[str]]:
+    member = await _answering_member(node, by, member)
     async with node.write() as session:
-        return await local.confirm_local(session, ref, member)
+        awaiting = await _awaiting(session, ref)
+        if awaiting is None:
+            return await local.confirm_local(session, ref, member)
+        ex = await _answer_peer(node, session, awaiting, member, confirm=True)
+    node.wake_delivery.set()
+    if ex.state != ex_model.State.COMMITTED:
+        raise LedgerError(
+            f"this exchange could not be confirmed ({ex.reason}); the other section is told"
+        )
+    return ex, []
 
 
-async def reject(node: Node, ref: str, member: str | None, reason: str) -> Exchange:
+async def reject(
+    node: Node, ref: str, member: str | None, reason: str, *, by: Principal
+) -> Exchange:
+    member = await _answering_member(node, by, member)
     async with node.write() as session:
-        return await local.reject_local(session, ref, member, reason)
+        awaiting = await _awaiting(session, ref)
+        if awaiting is None:
+            return await local.reject_local(session, ref, member, reason)
+        ex = await _answer_peer(node, session, awaiting, member, confirm=False)
+    node.wake_delivery.set()
+    return ex
 
 
-async def cancel(node: Node, ref: str, reason: str) -> Exchange:
+async def _awaiting(session: Any, ref: str) -> Exchange | None:
+    """The exchange offered by a peer section, if ``ref`` names one (else None)."""
+    ex = await ex_model.get_exchange(session, ref)
+    return ex if ex.role == ex_model.Role.RESPONDER else None
+
+
+async def _answer_peer(
+    node: Node, session: Any, ex: Exchange, member: str | None, *, confirm: bool
+) -> Exchange:
+    payee = await session.get(Account, ex.payee_id) if ex.payee_id else None
+    code = member if member is not None else payee.code if payee is not None else ""
+    return await responder.answer_awaiting(
+        session, node.urls, await get_node_actor(session), ex, code, confirm=confirm
+    )
+
+
+async def withdraw(node: Node, ref: str, member: str, *, by: Principal) -> Exchange:
+    if not by.operator:
+        by.require_account(await _account_id(node, member))
+    async with node.write() as session:
+        return await local.withdraw_local(session, ref, member)
+
+
+async def cancel(node: Node, ref: str, reason: str, *, by: Principal) -> Exchange:
+    by.require_coordinator()
     async with node.write() as session:
         return await local.cancel_local(session, ref, reason)
 
@@ -206,7 +294,8 @@ class HistoryLine:
     payee: str
 
 
-async def history(node: Node, account: str | None = None) -> list[HistoryLine]:
+async def history(node: Node, account: str | None = None, *, by: Principal) -> list[HistoryLine]:
+    await _may_read(node, by, account)
     async with node.sessions() as session:
         rows = await ex_model.history(session, account)
         names: dict[int | None, str] = {
@@ -224,12 +313,15 @@ async def history(node: Node, account: str | None = None) -> list[HistoryLine]:
     return out
 
 
-async def verify(node: Node) -> LedgerReport:
+async def verify(node: Node, *, by: Principal) -> LedgerReport:
+    by.require_coordinator()
     async with node.sessions() as session:
         return await verify_ledger(session)
 
 
-async def export_csv(node: Node, what: str) -> str:
+async def export_csv(node: Node, what: str, *, by: Principal, account: str | None = None) -> str:
+    """CSV of the accounts (coordinators) or of the exchanges: all of them, or one
+    account's (its holder may export their own)."""
     buf = io.StringIO()
     writer = _SafeWriter(csv.writer(buf))
     if what == "accounts":
@@ -246,7 +338,7 @@ async def export_csv(node: Node, what: str) -> str:
                 "peer",
             ]
         )
-        for a in await accounts(node):
+        for a in await accounts(node, by=by):
             writer.writerow(
                 [
                     a.code,
@@ -277,7 +369,7 @@ async def export_csv(node: Node, what: str) -> str:
                 "created_at",
             ]
         )
-        for line in reversed(await history(node)):
+        for line in reversed(await history(node, account, by=by)):
             e = line.exchange
             writer.writerow(
                 [
@@ -327,8 +419,9 @@ class Reconciliation:
         return not self.differences
 
 
-async def reconcile(node: Node, target: str) -> Reconciliation:
+async def reconcile(node: Node, target: str, *, by: Principal) -> Reconciliation:
     """Ask a peer for its view of our mutual clearing, compare with ours."""
+    by.require_coordinator()
     remote, _ = await resolve_actor_doc(node, target)
     async with node.sessions() as session:
         if await clearing_account(session, remote.uri) is None:

@@ -116,6 +116,21 @@ async def user_logout_everywhere(node: Node, by: Principal, name: str) -> int:
         return await revoke_sessions(session, user)
 
 
+async def set_language(node: Node, by: Principal, language: str) -> None:
+    """One's own interface language: 'fr', 'en', or '' to follow the browser."""
+    from node.i18n import LANGUAGES
+
+    if language and language not in LANGUAGES:
+        raise AccountError(f"unknown language {language[:8]!r}: choose one of {LANGUAGES}")
+    if by.user_id is None:
+        raise AccountError("only a person with an account has a language setting")
+    async with node.write() as session:
+        user = await session.get(User, by.user_id)
+        if user is None:
+            raise AccountError("this account does not exist any more")
+        user.language = language or None
+
+
 async def user_list(node: Node, by: Principal) -> list[User]:
     by.require_coordinator()
     async with node.sessions() as session:

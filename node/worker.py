@@ -223,14 +223,19 @@ class InboxWorker:
             items.sort(key=lambda item: (item.actor_uri, item.id))
             batch = BatchCache()
             seat = self.node.config.network_seat
+            confirm = self.node.config.sel_confirm_incoming
             for item in items:
                 if not isolate:
-                    result = await process_item(session, self.node.urls, item, batch, seat)
+                    result = await process_item(
+                        session, self.node.urls, item, batch, seat, sel_confirm=confirm
+                    )
                     outcomes.append((item, InboxState.DONE, result))
                     continue
                 try:
                     async with session.begin_nested():
-                        result = await process_item(session, self.node.urls, item, batch, seat)
+                        result = await process_item(
+                            session, self.node.urls, item, batch, seat, sel_confirm=confirm
+                        )
                 except Exception as exc:
                     batch = BatchCache()  # the savepoint's rollback expired what it had loaded
                     if _concurrent_conflict(exc):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,8 +96,9 @@ def bound_socket() -> socket.socket:
 MakeNode = Callable[..., Awaitable[RunningNode]]
 
 
-@pytest.fixture
-async def make_node(tmp_path: Path) -> AsyncIterator[MakeNode]:
+@asynccontextmanager
+async def node_maker(tmp_path: Path) -> AsyncIterator[MakeNode]:
+    """What ``make_node`` yields, for a fixture on another event loop (tests/browser)."""
     running: list[RunningNode] = []
 
     async def make(
@@ -124,9 +126,17 @@ async def make_node(tmp_path: Path) -> AsyncIterator[MakeNode]:
         running.append(rn)
         return rn
 
-    yield make
-    for rn in reversed(running):
-        await rn.runner.cleanup()
+    try:
+        yield make
+    finally:
+        for rn in reversed(running):
+            await rn.runner.cleanup()
+
+
+@pytest.fixture
+async def make_node(tmp_path: Path) -> AsyncIterator[MakeNode]:
+    async with node_maker(tmp_path) as make:
+        yield make
 
 
 @pytest.fixture

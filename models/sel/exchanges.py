@@ -49,6 +49,7 @@ class State(StrEnum):
     EXPIRED = "expired"  # origin: the peer said it did not commit before expiry; released
     COMMITTED = "committed"  # responder: posted and accepted
     REFUSED = "refused"  # responder: rejected, nothing posted (never commits later)
+    AWAITING = "awaiting"  # responder: waiting for our member to confirm (nothing posted)
 
 
 TRANSITIONS: dict[State, frozenset[State]] = {
@@ -61,6 +62,7 @@ TRANSITIONS: dict[State, frozenset[State]] = {
     State.EXPIRED: frozenset(),
     State.COMMITTED: frozenset(),
     State.REFUSED: frozenset(),
+    State.AWAITING: frozenset({State.COMMITTED, State.REFUSED}),
 }
 
 FINAL = frozenset(s for s, nxt in TRANSITIONS.items() if not nxt)
@@ -99,6 +101,8 @@ class Exchange(Base):
     peer_seq: Mapped[int | None] = mapped_column(Integer)
     #: origin: when we last asked the peer (the Offer, or a re-ask after expiry).
     asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: responder: the latest Offer activity for this agreement (what the answer answers).
+    offer_activity: Mapped[str | None] = mapped_column(String(2048))
 
     def move_to(self, new: State) -> None:
         self.state = check_transition(TRANSITIONS, State(self.state), new)

@@ -129,6 +129,25 @@ async def reject_local(
     return row
 
 
+async def withdraw_local(
+    session: AsyncSession, ref: str, member: str, *, now: datetime | None = None
+) -> Exchange:
+    """The member who recorded a pending exchange takes it back before it is answered."""
+    row = await get_exchange(session, ref)
+    if row.role != Role.LOCAL or row.state != State.PENDING:
+        raise ExchangeError(f"this exchange is {row.state}; only a pending one can be withdrawn")
+    recorder = await session.get(
+        Account, row.payer_id if row.recorded_by == "payer" else row.payee_id
+    )
+    assert recorder is not None
+    if member != recorder.code:
+        raise ExchangeError("only the member who recorded this exchange can withdraw it")
+    row.move_to(State.REJECTED)
+    row.decided_at = now or utcnow()
+    row.reason = "withdrawn by the member who recorded it"
+    return row
+
+
 async def cancel_local(
     session: AsyncSession, ref: str, reason: str = "", *, now: datetime | None = None
 ) -> Exchange:

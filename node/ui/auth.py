@@ -284,7 +284,21 @@ async def invitation_submit(request: web.Request) -> web.StreamResponse:
 @routes.get("/me")
 async def me_page(request: web.Request) -> web.StreamResponse:
     who = require_login(request)
-    return render("ui/me.html", request, {"roles": sorted(who.roles)})
+    from node.ui.member import to_confirm_count
+
+    return render(
+        "ui/me.html",
+        request,
+        {"roles": sorted(who.roles), "to_confirm": await to_confirm_count(request, who)},
+    )
+
+
+@routes.post("/me/language")
+async def set_language(request: web.Request) -> web.StreamResponse:
+    form = await read_form(request)
+    who = require_login(request)
+    await users.set_language(get_node(request), who, str(form.get("language", "")))
+    raise web.HTTPSeeOther("/me")
 
 
 @routes.post("/me/logout-everywhere")

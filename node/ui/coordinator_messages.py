@@ -69,7 +69,7 @@ FR: dict[str, str] = {
     "Previous page": "Page précédente",
     "Next page": "Page suivante",
     "Roles": "Rôles",
-    "State": "État du compte",
+    "Account state": "État du compte",
     "Access": "Accès",
     "Make a new link": "Faire un nouveau lien",
     "For a forgotten password, or an invitation that ran out: a new one-time link, valid 7 days.": (

@@ -1192,12 +1192,14 @@ async def test_f11_sel_accept_with_huge_sequence_does_not_fail(make_node: MakeNo
     fail with OverflowError."""
     lome = await make_node("lome")
     mars = await make_node("marseille", run_workers=False)  # its answer is forged below
-    await sel.peer_add(lome.node, mars.acct, "10", "10")
-    await sel.peer_add(mars.node, lome.acct, "10", "10")
-    await sel.account_open(lome.node, "ama", "", None, None)
-    await sel.account_open(mars.node, "bob", "", None, None)
+    await sel.peer_add(lome.node, mars.acct, "10", "10", by=OPERATOR)
+    await sel.peer_add(mars.node, lome.acct, "10", "10", by=OPERATOR)
+    await sel.account_open(lome.node, "ama", "", None, None, by=OPERATOR)
+    await sel.account_open(mars.node, "bob", "", None, None, by=OPERATOR)
     host = mars.url.split("://", 1)[1]
-    row, _ = await sel.exchange(lome.node, "ama", f"bob@{host}", "2", "cours de couture")
+    row, _ = await sel.exchange(
+        lome.node, "ama", f"bob@{host}", "2", "cours de couture", by=OPERATOR
+    )
     assert row.state == "held"
     async with lome.node.sessions() as session:
         offer_id = (
@@ -1284,8 +1286,8 @@ async def test_f12_sel_history_has_no_terminal_escapes(
     'coopnet sel history'."""
     rn = await make_node()
     async with HostileActor("evil", doc_extra=_section) as section:
-        await sel.peer_add(rn.node, section.actor_id, "10", "10")
-        await sel.account_open(rn.node, "bob", "", None, None)
+        await sel.peer_add(rn.node, section.actor_id, "10", "10", by=OPERATOR)
+        await sel.account_open(rn.node, "bob", "", None, None, by=OPERATOR)
         now = datetime.now(UTC)
         agreement = section.new_id("sel/exchanges")
         offer = {

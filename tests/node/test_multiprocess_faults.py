@@ -50,6 +50,7 @@ from aiohttp import web
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from models.accounts import OPERATOR
 from node import sel
 from node.config import load_config
 from node.context import Node
@@ -776,7 +777,9 @@ async def run_sel(
 
     async def one_exchange(opened: Node, a: MultiNode, b: MultiNode) -> None:
         payer, payee, minutes = rng.choice(MEMBERS), rng.choice(MEMBERS), rng.randint(10, 60)
-        row, _ = await sel.exchange(opened, payer, f"{payee}@{b.host}", f"{minutes}m", "aide")
+        row, _ = await sel.exchange(
+            opened, payer, f"{payee}@{b.host}", f"{minutes}m", "aide", by=OPERATOR
+        )
         assert row.state == "held", row.state
         made[row.uri] = (a, b, payer, payee, minutes)
 

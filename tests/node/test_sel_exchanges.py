@@ -43,33 +43,33 @@ async def state(rn: RunningNode, uri: str) -> str | None:
 
 async def test_local_exchange_confirm_and_cancel(make_node: MakeNode) -> None:
     rn = await make_node("lome", run_workers=False)
-    await sel.account_open(rn.node, "ama", "Ama", None, None)
-    await sel.account_open(rn.node, "kofi", "Kofi", None, None)
-    row, _ = await sel.exchange(rn.node, "ama", "kofi", "1h30", "jardinage", "help")
+    await sel.account_open(rn.node, "ama", "Ama", None, None, by=OPERATOR)
+    await sel.account_open(rn.node, "kofi", "Kofi", None, None, by=OPERATOR)
+    row, _ = await sel.exchange(rn.node, "ama", "kofi", "1h30", "jardinage", "help", by=OPERATOR)
     assert row.state == "pending"
     assert await balance(rn, "ama") == 0  # nothing posts before the other confirms
     with pytest.raises(LedgerError, match="only 'kofi'"):
-        await sel.confirm(rn.node, row.uuid, "ama")
-    row, _ = await sel.confirm(rn.node, row.uuid, "kofi")
+        await sel.confirm(rn.node, row.uuid, "ama", by=OPERATOR)
+    row, _ = await sel.confirm(rn.node, row.uuid, "kofi", by=OPERATOR)
     assert row.state == "confirmed"
     assert (await balance(rn, "ama"), await balance(rn, "kofi")) == (-90, 90)
-    await sel.cancel(rn.node, row.uuid, "erreur de saisie")
+    await sel.cancel(rn.node, row.uuid, "erreur de saisie", by=OPERATOR)
     assert (await balance(rn, "ama"), await balance(rn, "kofi")) == (0, 0)
-    report = await sel.verify(rn.node)
+    report = await sel.verify(rn.node, by=OPERATOR)
     assert report.ok and report.entries == 2
 
 
 async def test_over_limit_is_refused_and_changes_nothing(make_node: MakeNode) -> None:
     rn = await make_node("lome", run_workers=False)
-    await sel.account_open(rn.node, "ama", "", "-2", "2")
-    await sel.account_open(rn.node, "kofi", "", None, None)
+    await sel.account_open(rn.node, "ama", "", "-2", "2", by=OPERATOR)
+    await sel.account_open(rn.node, "kofi", "", None, None, by=OPERATOR)
     with pytest.raises(LedgerError, match="below its limit"):
-        await sel.exchange(rn.node, "ama", "kofi", "3", "trop")
+        await sel.exchange(rn.node, "ama", "kofi", "3", "trop", by=OPERATOR)
     for bad in ("-1", "0", "abc", "100000"):
         with pytest.raises(LedgerError):
-            await sel.exchange(rn.node, "ama", "kofi", bad, "x")
+            await sel.exchange(rn.node, "ama", "kofi", bad, "x", by=OPERATOR)
     with pytest.raises(LedgerError, match="no SEL account"):
-        await sel.exchange(rn.node, "ama", "nobody", "1", "x")
+        await sel.exchange(rn.node, "ama", "nobody", "1", "x", by=OPERATOR)
     assert await rn.count(Exchange) == 0
     assert (await balance(rn, "ama"), await balance(rn, "kofi")) == (0, 0)
 
@@ -79,7 +79,7 @@ async def peered(make_node: MakeNode, mars_deficit: str = "10") -> tuple[Running
     mars = await make_node("marseille")
     for a, b in ((lome, mars), (mars, lome)):
         await follow(a.node, b.acct, by=OPERATOR)
-        await sel.peer_add(a.node, b.acct, mars_deficit if a is mars else "10", "10")
+        await sel.peer_add(a.node, b.acct, mars_deficit if a is mars else "10", "10", by=OPERATOR)
 
     async def mutual() -> bool:
         for n in (lome, mars):
@@ -88,15 +88,17 @@ async def peered(make_node: MakeNode, mars_deficit: str = "10") -> tuple[Running
         return True
 
     await until(mutual, "mutual follows")
-    await sel.account_open(lome.node, "ama", "", None, None)
-    await sel.account_open(mars.node, "bob", "", None, None)
+    await sel.account_open(lome.node, "ama", "", None, None, by=OPERATOR)
+    await sel.account_open(mars.node, "bob", "", None, None, by=OPERATOR)
     return lome, mars
 
 
 async def test_inter_section_exchange_settles_on_both_sides(make_node: MakeNode) -> None:
     lome, mars = await peered(make_node)
     host = mars.url.split("://", 1)[1]
-    row, _ = await sel.exchange(lome.node, "ama", f"bob@{host}", "2", "cours de couture")
+    row, _ = await sel.exchange(
+        lome.node, "ama", f"bob@{host}", "2", "cours de couture", by=OPERATOR
+    )
     assert row.state == "held"
 
     async def settled() -> bool:
@@ -108,17 +110,19 @@ async def test_inter_section_exchange_settles_on_both_sides(make_node: MakeNode)
     clear_l = await balance(lome, f"clearing:{mars.actor_id}")
     clear_m = await balance(mars, f"clearing:{lome.actor_id}")
     assert clear_l == 120 and clear_m == -120
-    rec = await sel.reconcile(lome.node, mars.acct)
+    rec = await sel.reconcile(lome.node, mars.acct, by=OPERATOR)
     assert rec.ok and not rec.in_flight, rec.differences
-    assert (await sel.verify(lome.node)).ok and (await sel.verify(mars.node)).ok
+    assert (await sel.verify(lome.node, by=OPERATOR)).ok and (
+        await sel.verify(mars.node, by=OPERATOR)
+    ).ok
 
 
 async def test_inter_section_refusals_release_the_hold(make_node: MakeNode) -> None:
     # Marseille lets Lome's members spend at most 1 h there in all.
     lome, mars = await peered(make_node, mars_deficit="1")
     host = mars.url.split("://", 1)[1]
-    unknown, _ = await sel.exchange(lome.node, "ama", f"nobody@{host}", "1", "x")
-    too_big, _ = await sel.exchange(lome.node, "ama", f"bob@{host}", "2", "x")
+    unknown, _ = await sel.exchange(lome.node, "ama", f"nobody@{host}", "1", "x", by=OPERATOR)
+    too_big, _ = await sel.exchange(lome.node, "ama", f"bob@{host}", "2", "x", by=OPERATOR)
 
     async def decided() -> bool:
         for r in (unknown, too_big):
@@ -142,16 +146,18 @@ async def test_inter_section_refusals_release_the_hold(make_node: MakeNode) -> N
     assert refused.reason_code == "unknown_member", (refused.reason_code, refused.reason)
     assert refused.reason and not refused.reason.startswith("unknown_member"), refused.reason
     assert ama.held == 0
-    assert (await sel.verify(lome.node)).ok and (await sel.verify(mars.node)).ok
-    rec = await sel.reconcile(mars.node, lome.acct)
+    assert (await sel.verify(lome.node, by=OPERATOR)).ok and (
+        await sel.verify(mars.node, by=OPERATOR)
+    ).ok
+    rec = await sel.reconcile(mars.node, lome.acct, by=OPERATOR)
     assert rec.ok, rec.differences
 
 
 async def test_exchange_with_a_non_peer_is_refused_locally(make_node: MakeNode) -> None:
     lome = await make_node("lome", run_workers=False)
-    await sel.account_open(lome.node, "ama", "", None, None)
+    await sel.account_open(lome.node, "ama", "", None, None, by=OPERATOR)
     with pytest.raises(LedgerError, match="not a SEL peer"):
-        await sel.exchange(lome.node, "ama", "bob@127.0.0.1:9", "1", "x")
+        await sel.exchange(lome.node, "ama", "bob@127.0.0.1:9", "1", "x", by=OPERATOR)
     assert await rn_count(lome) == 0
 
 
@@ -171,12 +177,12 @@ async def test_refused_for_expiry_names_the_member_on_both_sides(make_node: Make
 
     lome = await make_node("lome")
     mars = await make_node("marseille", run_workers=False)  # decides below, by hand
-    await sel.peer_add(lome.node, mars.acct, "10", "10")
-    await sel.peer_add(mars.node, lome.acct, "10", "10")
-    await sel.account_open(lome.node, "cyril", "Cyril", None, None)
-    await sel.account_open(mars.node, "esi", "Esi", None, None)
+    await sel.peer_add(lome.node, mars.acct, "10", "10", by=OPERATOR)
+    await sel.peer_add(mars.node, lome.acct, "10", "10", by=OPERATOR)
+    await sel.account_open(lome.node, "cyril", "Cyril", None, None, by=OPERATOR)
+    await sel.account_open(mars.node, "esi", "Esi", None, None, by=OPERATOR)
     host = mars.url.split("://", 1)[1]
-    row, _ = await sel.exchange(lome.node, "cyril", f"esi@{host}", "1", "couture")
+    row, _ = await sel.exchange(lome.node, "cyril", f"esi@{host}", "1", "couture", by=OPERATOR)
     async with lome.node.sessions() as session:
         offer = (
             (await session.execute(select(Activity).where(Activity.type == "Offer")))
@@ -196,9 +202,9 @@ async def test_refused_for_expiry_names_the_member_on_both_sides(make_node: Make
             now=row.expires_at + timedelta(minutes=1),
         )
     assert result.startswith("refused") and "expired" in result
-    [line] = await sel.history(mars.node)
+    [line] = await sel.history(mars.node, by=OPERATOR)
     assert (line.payer, line.payee) == (f"cyril@{lome.url.split('://', 1)[1]}", "esi")
-    [line] = await sel.history(lome.node)
+    [line] = await sel.history(lome.node, by=OPERATOR)
     assert (line.payer, line.payee) == ("cyril", f"esi@{host}")
 
 
@@ -230,10 +236,12 @@ async def test_peer_limits_say_who_may_spend_where(
             await session.execute(select(Account).where(Account.kind == "clearing"))
         ).scalar_one()
     assert (clearing.lower_limit, clearing.upper_limit) == (-50 * 60, 60)
-    await sel.account_open(lome.node, "ama", "", None, None)
+    await sel.account_open(lome.node, "ama", "", None, None, by=OPERATOR)
     host = mars.url.split("://", 1)[1]
     with pytest.raises(LedgerError, match="limit"):
-        await sel.exchange(lome.node, "ama", f"bob@{host}", "5", "trop pour la fenêtre")
+        await sel.exchange(
+            lome.node, "ama", f"bob@{host}", "5", "trop pour la fenêtre", by=OPERATOR
+        )
 
     code = await asyncio.to_thread(main, [*argv, "--max-surplus", "7", "--max-deficit", "3"])
     assert code == 0, capsys.readouterr().err
@@ -257,10 +265,10 @@ async def test_both_sections_take_their_time_from_the_caller(make_node: MakeNode
 
     lome = await make_node("lome", run_workers=False)
     mars = await make_node("marseille", run_workers=False)  # both stepped by hand
-    await sel.peer_add(lome.node, mars.acct, "10", "10")
-    await sel.peer_add(mars.node, lome.acct, "10", "10")
-    await sel.account_open(lome.node, "cyril", "Cyril", None, None)
-    await sel.account_open(mars.node, "esi", "Esi", None, None)
+    await sel.peer_add(lome.node, mars.acct, "10", "10", by=OPERATOR)
+    await sel.peer_add(mars.node, lome.acct, "10", "10", by=OPERATOR)
+    await sel.account_open(lome.node, "cyril", "Cyril", None, None, by=OPERATOR)
+    await sel.account_open(mars.node, "esi", "Esi", None, None, by=OPERATOR)
     asked, decided, settled = (
         datetime(2031, 3, 1, 9, 0, tzinfo=UTC) + timedelta(hours=h) for h in (0, 2, 3)
     )
@@ -306,7 +314,7 @@ async def test_both_sections_take_their_time_from_the_caller(make_node: MakeNode
             ).scalar_one()
             entry = (await session.execute(select(Entry))).scalar_one()
         assert (ex.state, ex.decided_at, entry.created_at) == (state, when, when)
-        assert (await sel.verify(rn.node)).ok
+        assert (await sel.verify(rn.node, by=OPERATOR)).ok
 
 
 async def test_overdue_exchange_is_asked_again_when_time_passes(make_node: MakeNode) -> None:
@@ -322,8 +330,8 @@ async def test_overdue_exchange_is_asked_again_when_time_passes(make_node: MakeN
 
     lome = await make_node("lome", run_workers=False)
     mars = await make_node("marseille", run_workers=False)
-    await sel.peer_add(lome.node, mars.acct, "10", "10")
-    await sel.account_open(lome.node, "ama", "", None, None)
+    await sel.peer_add(lome.node, mars.acct, "10", "10", by=OPERATOR)
+    await sel.account_open(lome.node, "ama", "", None, None, by=OPERATOR)
     host = mars.url.split("://", 1)[1]
     time = FakeClock()
 
@@ -331,7 +339,7 @@ async def test_overdue_exchange_is_asked_again_when_time_passes(make_node: MakeN
         return await lome.count(Activity, Activity.type == "Offer")
 
     with clock(time):
-        row, _ = await sel.exchange(lome.node, "ama", f"bob@{host}", "1", "couture")
+        row, _ = await sel.exchange(lome.node, "ama", f"bob@{host}", "1", "couture", by=OPERATOR)
         assert row.expires_at is not None and await offers() == 1
         chores = MaintenanceWorker(lome.node)
         await chores.run_once()

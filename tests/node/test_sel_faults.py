@@ -561,9 +561,9 @@ async def section_peered_with(make_node: MakeNode, peer: MastodonLikePeer) -> Ru
         return [r.state for r in await list_following(rn.node, by=OPERATOR)] == ["accepted"]
 
     await peer.wait_until(accepted, what="the node's follow accepted")
-    await sel.peer_add(rn.node, peer.acct(), "5", "5")  # trade-balance window: ±5 h
-    await sel.account_open(rn.node, "bob", "Bob", None, None)
-    await sel.account_open(rn.node, "ama", "Ama", None, None)
+    await sel.peer_add(rn.node, peer.acct(), "5", "5", by=OPERATOR)  # trade-balance window: ±5 h
+    await sel.account_open(rn.node, "bob", "Bob", None, None, by=OPERATOR)
+    await sel.account_open(rn.node, "ama", "Ama", None, None, by=OPERATOR)
     return rn
 
 
@@ -655,7 +655,7 @@ async def assert_nothing_moved(rn: RunningNode, peer: MastodonLikePeer) -> None:
     assert await balance(rn, "ama") == (0, 0)
     assert await balance(rn, f"clearing:{peer.actor_id()}") == (0, 0)
     assert await rn.count(Entry) == 0
-    report = await sel.verify(rn.node)
+    report = await sel.verify(rn.node, by=OPERATOR)
     assert report.ok, report.problems
 
 
@@ -800,7 +800,7 @@ async def test_valid_offer_commits_once_and_a_repeat_changes_nothing(
     assert await rn.count(Entry) == 1
     assert await balance(rn, "bob") == (60, 0)
     assert await balance(rn, f"clearing:{fake.actor_id()}") == (-60, 0)
-    report = await sel.verify(rn.node)
+    report = await sel.verify(rn.node, by=OPERATOR)
     assert report.ok, report.problems
 
 
@@ -820,7 +820,7 @@ async def test_replayed_and_foreign_answers_settle_nothing_twice(
     make_node: MakeNode, fake: MastodonLikePeer, stranger: MastodonLikePeer
 ) -> None:
     rn = await section_peered_with(make_node, fake)
-    row, _ = await sel.exchange(rn.node, "ama", f"carol@{fake.host}", "1", "x")
+    row, _ = await sel.exchange(rn.node, "ama", f"carol@{fake.host}", "1", "x", by=OPERATOR)
     assert row.state == "held"
     got = await fake.wait_for(lambda r: r.type == "Offer", timeout=10)
     terms = got.activity["object"]["stipulates"]
@@ -848,7 +848,7 @@ async def test_replayed_and_foreign_answers_settle_nothing_twice(
         assert await rn.count(Entry) == 1
         assert await balance(rn, "ama") == (-60, 0)
         assert await balance(rn, clearing) == (60, 0)
-        report = await sel.verify(rn.node)
+        report = await sel.verify(rn.node, by=OPERATOR)
         assert report.ok, report.problems
 
     first = accept()
@@ -899,7 +899,7 @@ async def test_answer_from_another_section_before_the_real_one_changes_nothing(
 ) -> None:
     """While the exchange is held, a third party's Accept or Reject must not decide it."""
     rn = await section_peered_with(make_node, fake)
-    row, _ = await sel.exchange(rn.node, "ama", f"carol@{fake.host}", "1", "x")
+    row, _ = await sel.exchange(rn.node, "ama", f"carol@{fake.host}", "1", "x", by=OPERATOR)
     got = await fake.wait_for(lambda r: r.type == "Offer", timeout=10)
     for kind in ("Reject", "Accept"):
         forged = {

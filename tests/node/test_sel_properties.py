@@ -325,11 +325,11 @@ async def peer_all(world: World, limits: list[tuple[int, int]]) -> None:
     else:
         raise AssertionError(f"follows not accepted after 20 rounds: {accepted}")
     for (a, b), (deficit, surplus) in zip(PAIRS, limits, strict=True):
-        await sel.peer_add(world.up(a).node, world.acct(b), str(deficit), str(surplus))
+        await sel.peer_add(world.up(a).node, world.acct(b), str(deficit), str(surplus), by=OPERATOR)
     for i in range(3):
         for code in MEMBERS:
             await sel.account_open(
-                world.up(i).node, code, code.title(), f"-{MEMBER_LIMIT}", MEMBER_LIMIT
+                world.up(i).node, code, code.title(), f"-{MEMBER_LIMIT}", MEMBER_LIMIT, by=OPERATOR
             )
 
 
@@ -443,7 +443,14 @@ async def apply_record(world: World, rn: RunningNode, op: Record) -> None:
     recorded_by = "payee" if op.by_payee else "payer"
     try:
         row, _ = await sel.exchange(
-            rn.node, payer, payee, op.amount, "jardinage", "help", recorded_by=recorded_by
+            rn.node,
+            payer,
+            payee,
+            op.amount,
+            "jardinage",
+            "help",
+            recorded_by=recorded_by,
+            by=OPERATOR,
         )
     except LedgerError as exc:
         assert not ok, f"{payer} → {payee} {op.amount} h refused though within limits: {exc}"
@@ -471,14 +478,14 @@ async def apply_answer(world: World, rn: RunningNode, op: Answer, e: LocalEx) ->
     other = e.payee if e.recorded_by == "payer" else e.payer
     member = None if op.by_admin else other
     if not op.confirm:
-        row = await sel.reject(rn.node, e.uuid, member, "pas eu lieu")
+        row = await sel.reject(rn.node, e.uuid, member, "pas eu lieu", by=OPERATOR)
         assert row.state == "rejected"
         e.state = "rejected"
         world.stats["local rejected"] += 1
         return
     ok = await fits(rn, e.payer, e.payee, e.amount)
     try:
-        row, _ = await sel.confirm(rn.node, e.uuid, member)
+        row, _ = await sel.confirm(rn.node, e.uuid, member, by=OPERATOR)
     except LedgerError as exc:
         assert not ok, f"confirming {e.uuid} refused though within limits: {exc}"
         world.stats["local confirm refused: limit"] += 1
@@ -494,7 +501,7 @@ async def apply_cancel(world: World, rn: RunningNode, e: LocalEx) -> None:
     # (doing it anyway is caught when the books are checked).
     ok = await fits(rn, e.payee, e.payer, e.amount)
     try:
-        row = await sel.cancel(rn.node, e.uuid, "erreur de saisie")
+        row = await sel.cancel(rn.node, e.uuid, "erreur de saisie", by=OPERATOR)
     except LedgerError as exc:
         assert not ok, f"cancelling {e.uuid} refused though the reversal is within limits: {exc}"
         world.stats["local cancel refused: limit"] += 1
@@ -512,7 +519,13 @@ async def apply_pay(world: World, rn: RunningNode, op: Pay) -> None:
     ok = await fits(rn, payer, world.clearing(target), minutes)
     try:
         row, _ = await sel.exchange(
-            rn.node, payer, f"{payee}@{world.host(target)}", op.amount, "cours", "training"
+            rn.node,
+            payer,
+            f"{payee}@{world.host(target)}",
+            op.amount,
+            "cours",
+            "training",
+            by=OPERATOR,
         )
     except LedgerError as exc:
         assert not ok, f"{payer} → {payee}@{NAMES[target]} refused though within limits: {exc}"
@@ -691,7 +704,7 @@ async def check_books(world: World) -> None:
             rows.append(
                 {e.uri: e for e in (await session.execute(select(Exchange))).scalars().all()}
             )
-        report = await sel.verify(rn.node)
+        report = await sel.verify(rn.node, by=OPERATOR)
         assert report.ok, f"{NAMES[i]}: sel verify: {report.problems}"
 
     # Exchanges inside a section: the state the members and the admin gave them.
@@ -784,7 +797,7 @@ async def check_books(world: World) -> None:
         ab = await account(world.up(a), world.clearing(b))
         ba = await account(world.up(b), world.clearing(a))
         assert ab.balance == -ba.balance, f"{NAMES[a]}/{NAMES[b]}: {ab.balance}, {ba.balance}"
-        rec = await sel.reconcile(world.up(a).node, world.acct(b))
+        rec = await sel.reconcile(world.up(a).node, world.acct(b), by=OPERATOR)
         assert rec.ok and not rec.in_flight, (NAMES[a], NAMES[b], rec.differences, rec.in_flight)
 
 
@@ -892,7 +905,13 @@ async def test_held_payments_reserve_room_on_the_clearing_account(tmp_path: Path
         for payer in ("ama", "kofi"):
             try:
                 await sel.exchange(
-                    lome.node, payer, f"{payer}@{world.host(1)}", "1h30", "cours", "training"
+                    lome.node,
+                    payer,
+                    f"{payer}@{world.host(1)}",
+                    "1h30",
+                    "cours",
+                    "training",
+                    by=OPERATOR,
                 )
             except LedgerError:
                 pass  # the second one may be refused: only 30 min of room are left
@@ -902,7 +921,7 @@ async def test_held_payments_reserve_room_on_the_clearing_account(tmp_path: Path
             f"lome's clearing with mars at {clearing.balance} min, "
             f"past its {clearing.upper_limit} min surplus limit"
         )
-        report = await sel.verify(lome.node)
+        report = await sel.verify(lome.node, by=OPERATOR)
         assert report.ok, report.problems
 
 
@@ -910,14 +929,16 @@ async def test_admin_cancel_keeps_every_account_within_its_limits(tmp_path: Path
     """A cancellation may be refused, but must not leave a member past a limit."""
     async with three_sections(tmp_path, [(8, 8)] * len(PAIRS), Counter()) as world:
         rn = world.up(0)
-        first, _ = await sel.exchange(rn.node, "ama", "kofi", "3", "jardinage", "help")
-        await sel.confirm(rn.node, first.uuid, "kofi")
+        first, _ = await sel.exchange(rn.node, "ama", "kofi", "3", "jardinage", "help", by=OPERATOR)
+        await sel.confirm(rn.node, first.uuid, "kofi", by=OPERATOR)
         for payee, amount in (("sena", "3"), ("ama", "1")):
-            row, _ = await sel.exchange(rn.node, "kofi", payee, amount, "cours", "training")
-            await sel.confirm(rn.node, row.uuid, payee)
+            row, _ = await sel.exchange(
+                rn.node, "kofi", payee, amount, "cours", "training", by=OPERATOR
+            )
+            await sel.confirm(rn.node, row.uuid, payee, by=OPERATOR)
         # kofi is at -1 h: reversing the 3 h he received would take him to -4 h (limit -3 h).
         try:
-            await sel.cancel(rn.node, first.uuid, "erreur de saisie")
+            await sel.cancel(rn.node, first.uuid, "erreur de saisie", by=OPERATOR)
         except LedgerError:
             async with rn.node.sessions() as session:
                 row = (
@@ -929,5 +950,5 @@ async def test_admin_cancel_keeps_every_account_within_its_limits(tmp_path: Path
             f"kofi at {kofi.balance} min after the cancellation, limits "
             f"[{kofi.lower_limit}, {kofi.upper_limit}]"
         )
-        report = await sel.verify(rn.node)
+        report = await sel.verify(rn.node, by=OPERATOR)
         assert report.ok, report.problems

@@ -35,8 +35,8 @@ PASSWORD = "correct horse battery"
 
 async def member_node(make_node: MakeNode) -> RunningNode:
     rn = await make_node("lome", run_workers=False)
-    await sel.account_open(rn.node, "awa", "Awa", None, None)
-    await sel.account_open(rn.node, "bob", "Bob", None, None)
+    await sel.account_open(rn.node, "awa", "Awa", None, None, by=OPERATOR)
+    await sel.account_open(rn.node, "bob", "Bob", None, None, by=OPERATOR)
     await mediator_add(rn.node, "ama", Profile(name="Ama"))
     return rn
 

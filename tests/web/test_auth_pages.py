@@ -32,7 +32,7 @@ async def browser() -> AsyncIterator[aiohttp.ClientSession]:
 
 async def node_with_member(make_node: MakeNode) -> tuple[RunningNode, str]:
     rn = await make_node("lome", run_workers=False)
-    await sel.account_open(rn.node, "awa", "Awa", None, None)
+    await sel.account_open(rn.node, "awa", "Awa", None, None, by=OPERATOR)
     invited = await users.user_add(rn.node, OPERATOR, "awa", ["member:awa"], "Awa Diallo")
     return rn, invited.link
 
@@ -178,3 +178,32 @@ async def test_pages_show_a_login_link_and_the_person_once_logged_in(
     async with browser.get(f"{rn.url}/offers?lang=en") as r:
         page = await r.text()
         assert 'href="/me"' in page and "Log out" in page
+
+
+async def test_a_person_chooses_the_interface_language(
+    make_node: MakeNode, browser: aiohttp.ClientSession
+) -> None:
+    rn, link = await node_with_member(make_node)
+    await accept(browser, rn, link)
+    async with browser.get(f"{rn.url}/me", headers={"Accept-Language": "fr"}) as r:
+        assert "Se déconnecter" in await r.text()
+        token = csrf_of(await r.text())
+    for bad in ("de", "x" * 100):
+        async with browser.post(
+            f"{rn.url}/me/language",
+            data={"csrf": token, "language": bad},
+            headers={"Origin": rn.url},
+            allow_redirects=False,
+        ) as r:
+            assert r.status == 400
+    async with browser.post(
+        f"{rn.url}/me/language",
+        data={"csrf": token, "language": "en"},
+        headers={"Origin": rn.url},
+        allow_redirects=False,
+    ) as r:
+        assert r.status == 303
+    # Chosen once, it wins over the browser's own language.
+    async with browser.get(f"{rn.url}/me", headers={"Accept-Language": "fr"}) as r:
+        page = await r.text()
+        assert "Log out everywhere" in page and 'lang="en"' in page

@@ -150,7 +150,7 @@ async def coordinator(person: People, rn: RunningNode, name: str = "coco") -> Pe
 async def section(make_node: MakeNode, name: str = "lome", **kw: Any) -> RunningNode:
     """A section with a SEL member account (awa) and a mediator (ama)."""
     rn = await make_node(name, **kw)
-    await sel.account_open(rn.node, "awa", "Awa Diallo", None, None)
+    await sel.account_open(rn.node, "awa", "Awa Diallo", None, None, by=OPERATOR)
     await content.mediator_add(rn.node, "ama", Profile(name="Ama Mensah"))
     return rn
 
