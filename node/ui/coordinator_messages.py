@@ -130,6 +130,7 @@ FR: dict[str, str] = {
     "Authorised sections": "Sections autorisées",
     "No section authorised yet.": "Aucune section autorisée pour l'instant.",
     # Follows.
+    "Followers and following": "Abonnés et abonnements",
     "The section's account:": "Le compte de la section\u00a0:",
     "Follow a node or an account": "Suivre un nœud ou un compte",
     "Account or node to follow": "Compte ou nœud à suivre",
