@@ -138,6 +138,7 @@ async def prepare_node(
 
 async def publish(data: Path, text: str) -> tuple[float, float]:
     """`coopnet post`, minus the interpreter start: time.time() before and after the post."""
+    from models.accounts import OPERATOR
     from node.actions import post_note
     from node.config import load_config
     from node.context import Node
@@ -145,7 +146,7 @@ async def publish(data: Path, text: str) -> tuple[float, float]:
     node = await Node.open(load_config(data))
     try:
         started = time.time()
-        await post_note(node, text)
+        await post_note(node, text, by=OPERATOR)
         return started, time.time()
     finally:
         await node.close()

@@ -84,12 +84,12 @@ async def run(figs: Figures, setup: Setup, backends: Backends, sizes: SelSizes, 
         for port, proc in zip(ports, procs, strict=True):
             await proc.ready(f"http://{LOOPBACK}:{port}/.well-known/nodeinfo")
         handles = [f"{n.node_username}@{LOOPBACK}:{p}" for n, p in zip(nodes, ports, strict=True)]
-        await follow(nodes[0], handles[1])
-        await follow(nodes[1], handles[0])
+        await follow(nodes[0], handles[1], by=OPERATOR)
+        await follow(nodes[1], handles[0], by=OPERATOR)
 
         async def mutual() -> bool:
             for n in nodes:
-                if not any(r.state == "accepted" for r in await list_following(n)):
+                if not any(r.state == "accepted" for r in await list_following(n, by=OPERATOR)):
                     return False
             return True
 

@@ -72,6 +72,13 @@ def _fill(bulletin: Bulletin, title: str, markdown: str, summary: str | None) ->
     )
 
 
+def draft_bulletin(title: str, markdown: str, summary: str | None = None) -> Bulletin:
+    """A bulletin checked and rendered as publishing would, not stored (a preview)."""
+    draft = Bulletin()
+    _fill(draft, title, markdown, summary)
+    return draft
+
+
 def bulletin_to_ap(urls: Urls, actor: LocalActor, bulletin: Bulletin) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "@context": CONTEXT,

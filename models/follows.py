@@ -133,24 +133,28 @@ async def follower_inboxes(session: AsyncSession, local_actor_id: int) -> list[s
 
 
 async def list_followers(
-    session: AsyncSession, local_actor_id: int
+    session: AsyncSession, local_actor_id: int, limit: int | None = None
 ) -> list[tuple[Follower, RemoteActor]]:
+    """Newest first; the latest ``limit`` only, if given."""
     rows = await session.execute(
         select(Follower, RemoteActor)
         .join(RemoteActor, Follower.remote_actor_id == RemoteActor.id)
         .where(Follower.local_actor_id == local_actor_id)
         .order_by(Follower.created_at.desc(), Follower.id.desc())
+        .limit(limit)
     )
     return [(f, r) for f, r in rows.tuples()]
 
 
 async def list_following(
-    session: AsyncSession, local_actor_id: int
+    session: AsyncSession, local_actor_id: int, limit: int | None = None
 ) -> list[tuple[Following, RemoteActor]]:
+    """Newest first; the latest ``limit`` only, if given."""
     rows = await session.execute(
         select(Following, RemoteActor)
         .join(RemoteActor, Following.remote_actor_id == RemoteActor.id)
         .where(Following.local_actor_id == local_actor_id)
         .order_by(Following.created_at.desc(), Following.id.desc())
+        .limit(limit)
     )
     return [(f, r) for f, r in rows.tuples()]

@@ -23,6 +23,7 @@ from federation.http import ApClient, FetchError, make_session
 from federation.inbox import KeyGone, KeyInfo, KeyResolver, fetch_key
 from federation.webfinger import WebFingerError, check_round_trip, lookup, parse_acct
 from models import migrate
+from models.accounts import Principal
 from models.actors import (
     ActorDocumentError,
     RemoteActor,
@@ -32,9 +33,18 @@ from models.actors import (
     get_remote_actor_by_key,
     upsert_remote_actor,
 )
-from models.base import database_errors, is_sqlite, make_engine, make_sessionmaker
+from models.base import database_errors, is_sqlite, make_engine, make_sessionmaker, utcnow
+from models.errors import UserError
 from models.follows import Following, FollowingState
-from models.outbox import enqueue, new_uuid
+from models.outbox import (
+    Delivery,
+    DeliveryState,
+    delivery_counts,
+    enqueue,
+    list_deliveries,
+    new_uuid,
+    retry_dead,
+)
 from models.posts import LocalObject, publish_note
 from models.to_ap import follow_activity
 from node.config import CONFIG_NAME, DB_NAME, Config
@@ -48,8 +58,12 @@ KEY_CACHE_SECONDS = 3600.0
 KEY_CACHE_SIZE = 10_000
 
 
-class ActionError(Exception):
-    """A user-facing failure: the message says what went wrong and what to do."""
+class ActionError(UserError):
+    """A user-facing failure: the message says what went wrong and what to do.
+
+    Part of the ``UserError`` family, so a page shows it as it is (4xx)
+    rather than as a bug (500).
+    """
 
 
 #: Suffix of the database while ``init`` builds it: only a file of that name
@@ -208,7 +222,9 @@ async def resolve_seat(target: str, config: Config) -> str:
     return url
 
 
-async def post_note(node: Node, text: str) -> LocalObject:
+async def post_note(node: Node, text: str, *, by: Principal) -> LocalObject:
+    """A public Note from the node actor (a coordinator speaks for the section)."""
+    by.require_coordinator()
     async with node.write() as session:
         actor = await get_node_actor(session)
         obj, _ = await publish_note(session, node.urls, actor, text)
@@ -258,8 +274,9 @@ async def resolve_actor_doc(node: Node, target: str) -> tuple[RemoteActor, dict[
         raise ActionError(f"cannot reach {target}: {exc}") from exc
 
 
-async def follow(node: Node, target: str) -> tuple[RemoteActor, Following]:
+async def follow(node: Node, target: str, *, by: Principal) -> tuple[RemoteActor, Following]:
     """Queue a Follow from the node actor; state stays 'pending' until the Accept arrives."""
+    by.require_coordinator()
     remote = await resolve_actor(node, target)
     if node.urls.is_local(remote.uri):
         raise ActionError("a node cannot follow itself")
@@ -373,23 +390,84 @@ class Relation:
     since: str
 
 
-async def list_followers(node: Node) -> list[Relation]:
+async def list_followers(node: Node, *, by: Principal, limit: int | None = None) -> list[Relation]:
     from models.follows import list_followers as _list
 
+    by.require_coordinator()
     async with node.sessions() as session:
         actor = await get_node_actor(session)
         return [
             Relation(r.handle, r.uri, "accepted", f.created_at.isoformat(timespec="seconds"))
-            for f, r in await _list(session, actor.id)
+            for f, r in await _list(session, actor.id, limit)
         ]
 
 
-async def list_following(node: Node) -> list[Relation]:
+async def list_following(node: Node, *, by: Principal, limit: int | None = None) -> list[Relation]:
     from models.follows import list_following as _list
 
+    by.require_coordinator()
     async with node.sessions() as session:
         actor = await get_node_actor(session)
         return [
             Relation(r.handle, r.uri, f.state, f.created_at.isoformat(timespec="seconds"))
-            for f, r in await _list(session, actor.id)
+            for f, r in await _list(session, actor.id, limit)
         ]
+
+
+async def relation_counts(node: Node, *, by: Principal) -> tuple[int, int]:
+    """How many follow the node, and how many it follows (any state)."""
+    from sqlalchemy import func
+
+    from models.follows import Follower
+
+    by.require_coordinator()
+    async with node.sessions() as session:
+        actor = await get_node_actor(session)
+        followers = await session.scalar(
+            select(func.count()).select_from(Follower).where(Follower.local_actor_id == actor.id)
+        )
+        following = await session.scalar(
+            select(func.count()).select_from(Following).where(Following.local_actor_id == actor.id)
+        )
+    return int(followers or 0), int(following or 0)
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    """The delivery queue at a glance: how many rows in each state, and some of them."""
+
+    counts: dict[str, int]
+    rows: list[Delivery]
+
+    @property
+    def dead(self) -> int:
+        return self.counts.get(DeliveryState.DEAD, 0)
+
+
+async def deliveries(
+    node: Node, *, by: Principal, state: DeliveryState | None = None, limit: int = 50
+) -> DeliveryReport:
+    """Counts per state and the latest ``limit`` rows (of ``state`` only, if given)."""
+    by.require_coordinator()
+    async with node.sessions() as session:
+        counts = await delivery_counts(session)
+        rows = await list_deliveries(session, state, max(1, min(limit, 1000)))
+    return DeliveryReport(counts, rows)
+
+
+async def delivery_counts_of(node: Node, *, by: Principal) -> dict[str, int]:
+    by.require_coordinator()
+    async with node.sessions() as session:
+        return await delivery_counts(session)
+
+
+async def retry_dead_deliveries(node: Node, *, by: Principal) -> int:
+    """Queue every dead delivery again (after the peer is fixed); returns how many."""
+    by.require_coordinator()
+    async with node.write() as session:
+        n = await retry_dead(session, utcnow())
+        # Workers in other processes (PostgreSQL) hear of it on commit.
+        session.info["queued_deliveries"] = n > 0
+    if n:
+        node.wake_delivery.set()
+    return n

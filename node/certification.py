@@ -10,6 +10,7 @@ the fetch and its configured seat as the anchor.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -22,6 +23,7 @@ from federation.certification import (
     check_authorization,
     verify_chain,
 )
+from models.accounts import Principal
 from models.actors import LocalActor, RemoteActor, get_node_actor
 from models.attestation_checks import AttestationCheck, claim_due, record, record_unreachable
 from models.attestations import (
@@ -31,20 +33,22 @@ from models.attestations import (
     announce_again,
     find_issued,
     issue,
+    list_issued,
     live_issued_for,
     revoke,
     store_held,
 )
 from models.base import utcnow
-from models.mediators import get_mediator
+from models.mediators import get_mediator, list_mediators
 from node.actions import ActionError, resolve_actor, resolve_actor_doc
 from node.context import Node
 
 log = logging.getLogger("coopnet.certification")
 
 
-async def authorize(node: Node, target: str) -> Attestation:
+async def authorize(node: Node, target: str, *, by: Principal) -> Attestation:
     """The seat authorises a section (name@host or actor URL) to certify mediators."""
+    by.require_coordinator()
     if node.config.role != "seat":
         raise AttestationError("only the seat authorises sections; this node is a section")
     remote, doc = await resolve_actor_doc(node, target)
@@ -72,8 +76,9 @@ async def authorize(node: Node, target: str) -> Attestation:
     return row
 
 
-async def certify(node: Node, mediator: str) -> Attestation:
+async def certify(node: Node, mediator: str, *, by: Principal) -> Attestation:
     """A section certifies one of its own mediators (by username)."""
+    by.require_coordinator()
     if node.config.role != "section":
         raise AttestationError("only a section certifies mediators; this node is the seat")
     async with node.write() as session:
@@ -86,8 +91,9 @@ async def certify(node: Node, mediator: str) -> Attestation:
     return row
 
 
-async def revoke_attestation(node: Node, ref: str) -> Attestation:
+async def revoke_attestation(node: Node, ref: str, *, by: Principal) -> Attestation:
     """Revoke by attestation URL/uuid, by mediator name, or by the subject's actor URL."""
+    by.require_coordinator()
     async with node.write() as session:
         row = await find_issued(session, ref)
         if row is None:
@@ -105,6 +111,34 @@ async def revoke_attestation(node: Node, ref: str) -> Attestation:
         await revoke(session, node.urls, row, extra_inboxes=inboxes)
     node.wake_delivery.set()
     return row
+
+
+@dataclass(frozen=True)
+class MediatorStanding:
+    """A mediator of this section and its live certification, if any."""
+
+    username: str
+    name: str
+    certification: Attestation | None
+
+
+async def mediator_standings(node: Node, *, by: Principal) -> list[MediatorStanding]:
+    """Every active mediator of the section with its live certification (for its coordinator)."""
+    by.require_coordinator()
+    async with node.sessions() as session:
+        out = []
+        for actor in await list_mediators(session):
+            live = await live_issued_for(session, node.urls.actor(actor.username))
+            out.append(MediatorStanding(actor.username, actor.name or actor.username, live))
+    return out
+
+
+async def authorizations(node: Node, *, by: Principal) -> list[Attestation]:
+    """(Seat) The live authorisations this node issued, newest first."""
+    by.require_coordinator()
+    async with node.sessions() as session:
+        seat = await get_node_actor(session)
+        return await list_issued(session, seat.id, Kind.AUTHORIZATION)
 
 
 def anchor_of(node: Node, seat: str | None = None) -> str | None:

@@ -394,12 +394,13 @@ async def _wait_for_signal() -> None:
 
 
 async def cmd_post(args: argparse.Namespace) -> int:
+    from models.accounts import OPERATOR
     from models.posts import PostError
     from node.actions import post_note
 
     async def run(node: Any) -> int:
         try:
-            obj = await post_note(node, args.text)
+            obj = await post_note(node, args.text, by=OPERATOR)
         except PostError as exc:
             raise CliError(str(exc)) from exc
         print(obj.uri)
@@ -409,11 +410,12 @@ async def cmd_post(args: argparse.Namespace) -> int:
 
 
 async def cmd_follow(args: argparse.Namespace) -> int:
+    from models.accounts import OPERATOR
     from node.actions import ActionError, follow
 
     async def run(node: Any) -> int:
         try:
-            remote, row = await follow(node, args.target)
+            remote, row = await follow(node, args.target, by=OPERATOR)
         except ActionError as exc:
             raise CliError(str(exc)) from exc
         print(f"{row.state}: {remote.handle} ({remote.uri})")
@@ -423,11 +425,13 @@ async def cmd_follow(args: argparse.Namespace) -> int:
 
 
 async def cmd_relations(args: argparse.Namespace) -> int:
+    from models.accounts import OPERATOR
     from models.html import plain_line
     from node.actions import list_followers, list_following
 
     async def run(node: Any) -> int:
-        rows = await (list_followers(node) if args.command == "followers" else list_following(node))
+        listing = list_followers if args.command == "followers" else list_following
+        rows = await listing(node, by=OPERATOR)
         for r in rows:
             # Handles come from remote servers: no terminal escapes get through.
             print(plain_line(f"{r.state:9} {r.handle:40} {r.uri}  since {r.since}"))
@@ -439,18 +443,21 @@ async def cmd_relations(args: argparse.Namespace) -> int:
 
 
 async def cmd_deliveries(args: argparse.Namespace) -> int:
-    from models.base import utcnow
-    from models.outbox import DeliveryState, delivery_counts, list_deliveries, retry_dead
+    from models.accounts import OPERATOR
+    from models.outbox import DeliveryState
+    from node.actions import deliveries, retry_dead_deliveries
 
     async def run(node: Any) -> int:
-        async with node.write() as session:
-            if args.retry_dead:
-                n = await retry_dead(session, utcnow())
-                print(f"{n} dead deliveries queued again")
-            counts = await delivery_counts(session)
-            rows = await list_deliveries(
-                session, DeliveryState(args.state) if args.state else None, max(args.limit, 1)
-            )
+        if args.retry_dead:
+            n = await retry_dead_deliveries(node, by=OPERATOR)
+            print(f"{n} dead deliveries queued again")
+        report = await deliveries(
+            node,
+            by=OPERATOR,
+            state=DeliveryState(args.state) if args.state else None,
+            limit=max(args.limit, 1),
+        )
+        counts, rows = report.counts, report.rows
         print("  ".join(f"{s}: {counts.get(s, 0)}" for s in ("pending", "delivered", "dead")))
         for d in rows:
             status = d.last_status if d.last_status is not None else "-"

@@ -234,7 +234,7 @@ async def run(args: argparse.Namespace, node: Any) -> int:
     if cmd == "bulletin":
         if action == "publish":
             b = await content.bulletin_publish(
-                node, args.title, _read(args.file), args.summary, author=args.author
+                node, args.title, _read(args.file), args.summary, author=args.author, by=OPERATOR
             )
             print(b.uri)
         elif action == "update":
@@ -246,10 +246,13 @@ async def run(args: argparse.Namespace, node: Any) -> int:
                 title=args.title,
                 markdown=_read(args.file) if args.file else None,
                 summary=args.summary,
+                by=OPERATOR,
             )
             print(b.uri)
         elif action == "delete":
-            print(f"deleted: {(await content.bulletin_delete(node, args.bulletin)).uri}")
+            print(
+                f"deleted: {(await content.bulletin_delete(node, args.bulletin, by=OPERATOR)).uri}"
+            )
         elif args.remote:
             remote = await content.remote_list(node, "bulletin")
             for r in remote:
@@ -257,22 +260,22 @@ async def run(args: argparse.Namespace, node: Any) -> int:
             if not remote:
                 print("no bulletins received from peers yet", file=sys.stderr)
         else:
-            bulletins = await content.bulletin_list(node)
+            bulletins = await content.bulletin_list(node, by=OPERATOR)
             for b in bulletins:
                 print(f"{b.published:%Y-%m-%d} {b.title[:50]:50} {b.uri}")
             if not bulletins:
                 print("no bulletins yet", file=sys.stderr)
         return 0
     if cmd == "authorize":
-        row = await certification.authorize(node, args.section)
+        row = await certification.authorize(node, args.section, by=OPERATOR)
         print(f"authorised {row.subject_uri}: {row.uri}")
         return 0
     if cmd == "certify":
-        row = await certification.certify(node, args.mediator)
+        row = await certification.certify(node, args.mediator, by=OPERATOR)
         print(f"certified {row.subject_uri}: {row.uri}")
         return 0
     if cmd == "revoke":
-        row = await certification.revoke_attestation(node, args.ref)
+        row = await certification.revoke_attestation(node, args.ref, by=OPERATOR)
         print(f"revoked {row.uri} ({row.kind} of {row.subject_uri})")
         return 0
     if cmd == "verify":

@@ -6,6 +6,7 @@ it causes, or nothing) and is what both the CLI and the web UI call.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -13,9 +14,11 @@ from sqlalchemy import func, select
 from models.accounts import Principal
 from models.actors import LocalActor, get_local_actor, get_node_actor
 from models.attestations import live_issued_for, revoke
+from models.base import utcnow
 from models.bulletins import (
     Bulletin,
     delete_bulletin,
+    draft_bulletin,
     get_bulletin,
     list_bulletins,
     publish_bulletin,
@@ -276,10 +279,43 @@ async def remote_list(node: Node, kind: str) -> list[RemoteObject]:
 
 
 async def bulletin_publish(
-    node: Node, title: str, markdown: str, summary: str | None = None, author: str | None = None
+    node: Node,
+    title: str,
+    markdown: str,
+    summary: str | None = None,
+    author: str | None = None,
+    *,
+    by: Principal,
+    once_within: timedelta | None = None,
 ) -> Bulletin:
+    """Publish a bulletin (Create to followers): the section's, or a mediator's with ``author``.
+
+    With ``once_within``, the same title and text by the same author
+    published that recently is returned instead of published again: a form
+    sent twice (a double-click, a reload) reaches followers once. The check
+    holds under concurrency: on PostgreSQL the author's row is locked first,
+    and SQLite has one writer at a time.
+    """
+    by.require_coordinator()
     async with node.write() as session:
         actor = await _author(session, author)
+        if once_within is not None:
+            await session.execute(
+                select(LocalActor.id).where(LocalActor.id == actor.id).with_for_update()
+            )
+            same = await session.scalar(
+                select(Bulletin)
+                .where(
+                    Bulletin.local_actor_id == actor.id,
+                    Bulletin.deleted_at.is_(None),
+                    Bulletin.title == " ".join(title.split()),
+                    Bulletin.markdown == markdown,
+                    Bulletin.published >= utcnow() - once_within,
+                )
+                .limit(1)
+            )
+            if same is not None:
+                return same
         bulletin = await publish_bulletin(session, node.urls, actor, title, markdown, summary)
     node.wake_delivery.set()
     return bulletin
@@ -301,7 +337,9 @@ async def bulletin_update(
     title: str | None = None,
     markdown: str | None = None,
     summary: str | None = None,
+    by: Principal,
 ) -> Bulletin:
+    by.require_coordinator()
     async with node.write() as session:
         bulletin = await update_bulletin(
             session,
@@ -315,16 +353,38 @@ async def bulletin_update(
     return bulletin
 
 
-async def bulletin_delete(node: Node, ref: str) -> Bulletin:
+async def bulletin_delete(node: Node, ref: str, *, by: Principal) -> Bulletin:
+    by.require_coordinator()
     async with node.write() as session:
         bulletin = await delete_bulletin(session, node.urls, await _bulletin(session, ref))
     node.wake_delivery.set()
     return bulletin
 
 
-async def bulletin_list(node: Node) -> list[Bulletin]:
+async def bulletin_list(node: Node, *, by: Principal) -> list[Bulletin]:
+    by.require_coordinator()
     async with node.sessions() as session:
         return await list_bulletins(session)
+
+
+async def bulletin_get(node: Node, ref: str, *, by: Principal) -> Bulletin:
+    """One live bulletin by uuid or URL, to edit it."""
+    by.require_coordinator()
+    async with node.sessions() as session:
+        bulletin = await _bulletin(session, ref)
+    if bulletin.deleted_at is not None:
+        from models.bulletins import BulletinError
+
+        raise BulletinError("this bulletin was deleted")
+    return bulletin
+
+
+def bulletin_preview(
+    title: str, markdown: str, summary: str | None = None, *, by: Principal
+) -> Bulletin:
+    """What publishing would store (same checks, same sanitised HTML), stored nowhere."""
+    by.require_coordinator()
+    return draft_bulletin(title, markdown, summary)
 
 
 def content_errors() -> tuple[type[Exception], ...]:

@@ -60,7 +60,7 @@ async def run_demo(root: Path, base_port: int, *, check: bool = False) -> int:
             for node in nodes:
                 for handle in handles:
                     if not handle.startswith(node.config.name + "@"):
-                        await follow(node, handle)
+                        await follow(node, handle, by=OPERATOR)
             ok = await _wait_accepted(nodes, expected=len(nodes) - 1)
             if ok and fresh:
                 await _seed(nodes, handles)
@@ -100,7 +100,7 @@ async def _seed(nodes: list[Node], handles: list[str]) -> None:
 
     seat, lome, marseille = nodes
     for handle in handles[1:]:
-        await certification.authorize(seat, handle)
+        await certification.authorize(seat, handle, by=OPERATOR)
     people = [
         (lome, "kossi", "Kossi Amegah", "Lomé"),
         (marseille, "lea", "Léa Martin", "Marseille"),
@@ -117,7 +117,7 @@ async def _seed(nodes: list[Node], handles: list[str]) -> None:
             ),
             by=OPERATOR,
         )
-        await certification.certify(section, name)
+        await certification.certify(section, name, by=OPERATOR)
         await content.offer_publish(
             section,
             OfferDraft(
@@ -137,6 +137,7 @@ async def _seed(nodes: list[Node], handles: list[str]) -> None:
         seat,
         "Bulletin du réseau",
         "Bienvenue dans le réseau coopnet.\n\n## Agenda\n\n- réunion de coordination jeudi\n",
+        by=OPERATOR,
     )
     for a, b in ((lome, handles[2]), (marseille, handles[1])):
         await sel.peer_add(a, b, "10", "10", by=OPERATOR)
@@ -190,7 +191,7 @@ async def _wait_accepted(nodes: list[Node], expected: int, limit: float = 20.0) 
     loop = asyncio.get_running_loop()
     deadline = loop.time() + limit
     while loop.time() < deadline:
-        states = [[r.state for r in await list_following(n)] for n in nodes]
+        states = [[r.state for r in await list_following(n, by=OPERATOR)] for n in nodes]
         if all(s.count("accepted") >= expected for s in states):
             log.info("every node follows the two others")
             return True
@@ -205,7 +206,7 @@ async def _check(nodes: list[Node], handles: list[str]) -> int:
 
     from models.posts import RemoteObject
 
-    note = await post_note(nodes[0], "Bienvenue dans le réseau coopnet !")
+    note = await post_note(nodes[0], "Bienvenue dans le réseau coopnet !", by=OPERATOR)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 20
     while loop.time() < deadline:

@@ -137,6 +137,42 @@ async def user_list(node: Node, by: Principal) -> list[User]:
         return await list_users(session)
 
 
+async def user_get(node: Node, by: Principal, name: str) -> User:
+    by.require_coordinator()
+    async with node.sessions() as session:
+        return await user_by_name(session, name)
+
+
+@dataclass(frozen=True)
+class RoleChoices:
+    """What a new account may be given, as (value, label) pairs for select lists."""
+
+    mediators: list[tuple[str, str]]
+    members: list[tuple[str, str]]
+
+
+async def role_choices(node: Node, by: Principal) -> RoleChoices:
+    """The section's active mediators and open SEL member accounts."""
+    from models.sel.accounts import AccountStatus
+
+    by.require_coordinator()
+    async with node.sessions() as session:
+        mediators = await session.execute(
+            select(LocalActor.username, LocalActor.name)
+            .where(LocalActor.type == "Person", LocalActor.deleted_at.is_(None))
+            .order_by(LocalActor.username)
+        )
+        members = await session.execute(
+            select(Account.code, Account.name)
+            .where(Account.kind == AccountKind.MEMBER, Account.status != AccountStatus.CLOSED)
+            .order_by(Account.code)
+        )
+        return RoleChoices(
+            [(u, n or u) for u, n in mediators.tuples()],
+            [(c, n or c) for c, n in members.tuples()],
+        )
+
+
 async def describe_grants(node: Node, user: User) -> list[str]:
     """'coordinator', 'mediator:ama', 'member:bob': the roles as ``--role`` takes them."""
     out = []

@@ -36,20 +36,12 @@ async def two_sections(make_node: MakeNode) -> tuple[RunningNode, RunningNode]:
     marseille = await make_node("marseille", sel_confirm_incoming=True)
     await sel.account_open(lome.node, "awa", "Awa Diallo", None, None, by=OPERATOR)
     await sel.account_open(marseille.node, "bob", "Bob Martin", None, None, by=OPERATOR)
-    await follow(lome.node, marseille.acct, by=OPERATOR) if _takes_by() else await follow(
-        lome.node, marseille.acct
-    )
-    await follow(marseille.node, lome.acct, by=OPERATOR) if _takes_by() else await follow(
-        marseille.node, lome.acct
-    )
+    await follow(lome.node, marseille.acct, by=OPERATOR)
+    await follow(marseille.node, lome.acct, by=OPERATOR)
     for _ in range(200):
         states = []
         for rn in (lome, marseille):
-            rows = (
-                await list_following(rn.node, by=OPERATOR)
-                if _takes_by()
-                else await list_following(rn.node)
-            )
+            rows = await list_following(rn.node, by=OPERATOR)
             states.append(any(r.state == "accepted" for r in rows))
         if all(states):
             break
@@ -57,12 +49,6 @@ async def two_sections(make_node: MakeNode) -> tuple[RunningNode, RunningNode]:
     await sel.peer_add(lome.node, marseille.acct, "10", "10", by=OPERATOR)
     await sel.peer_add(marseille.node, lome.acct, "10", "10", by=OPERATOR)
     return lome, marseille
-
-
-def _takes_by() -> bool:
-    import inspect
-
-    return "by" in inspect.signature(follow).parameters
 
 
 async def set_password(page: Page, link: str, name: str) -> None:

@@ -139,7 +139,7 @@ async def site(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Site]:
             Profile(name="Ama Dossou", avatar="http://ama.example/ama.png"),
             by=OPERATOR,
         )
-        certification = await certify(node, "kofi")
+        certification = await certify(node, "kofi", by=OPERATOR)
         offer = await offer_publish(
             node,
             OfferDraft(
@@ -180,8 +180,11 @@ async def site(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Site]:
                 "--sel-hours 1.5 --area 'Grand Lomé'\n```\n\n"
                 f"Compte rendu précédent : {LONG_URL}"
             ),
+            by=OPERATOR,
         )
-        note = await post_note(node, f"Bienvenue sur la section de Lomé ! Notre site : {LONG_URL}")
+        note = await post_note(
+            node, f"Bienvenue sur la section de Lomé ! Notre site : {LONG_URL}", by=OPERATOR
+        )
         yield Site(
             rn,
             {

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import select
 
+from models.accounts import OPERATOR
 from models.follows import Follower, Following
 from models.inbox import InboxItem
 from models.posts import RemoteObject
@@ -60,7 +61,7 @@ async def test_mastodon_finds_follows_and_receives_posts(
     assert await rn.count(Follower) == 1
 
     for text in ("Réunion mensuelle jeudi", "Nouvelle offre d'hébergement"):
-        await post_note(rn.node, text)
+        await post_note(rn.node, text, by=OPERATOR)
         create = await peer.wait_for(
             lambda r, t=text: r.type == "Create" and t in str(r.object.get("content", ""))
         )
@@ -78,12 +79,12 @@ async def test_node_follows_mastodon_and_receives_its_posts(
     make_node: MakeNode, peer: MastodonLikePeer
 ) -> None:
     rn = await make_node("lome")
-    remote, row = await follow(rn.node, peer.acct("alice"))
+    remote, row = await follow(rn.node, peer.acct("alice"), by=OPERATOR)
     assert row.state == "pending"
     assert remote.uri == peer.actor_id("alice")
 
     async def accepted() -> bool:
-        return any(r.state == "accepted" for r in await list_following(rn.node))
+        return any(r.state == "accepted" for r in await list_following(rn.node, by=OPERATOR))
 
     await _until(accepted, "the peer's Accept")
     assert rn.actor_id in peer.followers["alice"]
@@ -107,10 +108,10 @@ async def test_posts_of_an_actor_we_do_not_follow_are_not_stored(
     node's, an Organization's, whole server counts): bob's unsolicited post,
     correctly signed, is taken in and ignored with the reason recorded."""
     rn = await make_node("lome")
-    await follow(rn.node, peer.acct("alice"))
+    await follow(rn.node, peer.acct("alice"), by=OPERATOR)
 
     async def accepted() -> bool:
-        return any(r.state == "accepted" for r in await list_following(rn.node))
+        return any(r.state == "accepted" for r in await list_following(rn.node, by=OPERATOR))
 
     await _until(accepted, "the peer's Accept")
     peer.followers["bob"].add(rn.actor_id)  # bob delivers to us unasked
@@ -155,7 +156,7 @@ async def test_deleted_account_loses_its_follows(
 ) -> None:
     rn = await make_node("lome")
     await _peer_follows_node(peer, rn)
-    await follow(rn.node, peer.acct("alice"))
+    await follow(rn.node, peer.acct("alice"), by=OPERATOR)
 
     async def both() -> bool:
         return await rn.count(Following, Following.state == "accepted") == 1
@@ -274,13 +275,13 @@ async def test_signature_by_another_actor_is_refused(
 async def test_two_coopnet_nodes_follow_and_post(make_node: MakeNode) -> None:
     seat = await make_node("siege", "seat")
     lome = await make_node("lome", "section")
-    await follow(lome.node, seat.acct)
+    await follow(lome.node, seat.acct, by=OPERATOR)
 
     async def accepted() -> bool:
-        return any(r.state == "accepted" for r in await list_following(lome.node))
+        return any(r.state == "accepted" for r in await list_following(lome.node, by=OPERATOR))
 
     await _until(accepted, "the seat's Accept")
-    note = await post_note(seat.node, "Bulletin du siège")
+    note = await post_note(seat.node, "Bulletin du siège", by=OPERATOR)
 
     async def arrived() -> bool:
         return await lome.count(RemoteObject, RemoteObject.uri == note.uri) == 1

@@ -294,7 +294,7 @@ async def test_bulletin_create_update_delete_reach_mastodon(
         "Ce mois-ci, la section a accueilli trois nouvelles associations.\n\n"
         "## Agenda\n\n- Atelier WordPress le 12\n- Assemblée le 28\n\n" + HOSTILE_MARKDOWN
     )
-    bulletin = await bulletin_publish(rn.node, "Bulletin de novembre", markdown)
+    bulletin = await bulletin_publish(rn.node, "Bulletin de novembre", markdown, by=OPERATOR)
     create = await peer.wait_for(received("Create", bulletin.uri))
     assert create.key_id == f"{rn.actor_id}#main-key"
     obj = create.object
@@ -311,12 +311,12 @@ async def test_bulletin_create_update_delete_reach_mastodon(
     assert urlsplit(obj["id"]).netloc == host(rn)
     assert_inert(obj["content"])
 
-    await bulletin_update(rn.node, bulletin.uuid, title="Bulletin de novembre 2026")
+    await bulletin_update(rn.node, bulletin.uuid, title="Bulletin de novembre 2026", by=OPERATOR)
     upd = await peer.wait_for(received("Update", bulletin.uri))
     assert upd.key_id == f"{rn.actor_id}#main-key"
     assert upd.object["name"] == "Bulletin de novembre 2026"
 
-    await bulletin_delete(rn.node, bulletin.uri)
+    await bulletin_delete(rn.node, bulletin.uri, by=OPERATOR)
     gone = await peer.wait_for(received("Delete", bulletin.uri))
     assert gone.key_id == f"{rn.actor_id}#main-key"
     assert gone.object["type"] == "Tombstone"
@@ -327,13 +327,17 @@ async def test_bulletin_summary_given_or_cut(make_node: MakeNode, peer: Mastodon
     rn = await make_node("lome")
     await peer_follows(peer, rn, "lome")
     given = await bulletin_publish(
-        rn.node, "Décembre", "Premier paragraphe.\n\nSuite.", summary="Les nouvelles, en bref."
+        rn.node,
+        "Décembre",
+        "Premier paragraphe.\n\nSuite.",
+        summary="Les nouvelles, en bref.",
+        by=OPERATOR,
     )
     create = await peer.wait_for(received("Create", given.uri))
     assert create.object["summary"] == "Les nouvelles, en bref."
 
     words = " ".join(f"mot{i}" for i in range(200))  # about 1,300 characters
-    long = await bulletin_publish(rn.node, "Janvier", f"{words}\n\nSuite.")
+    long = await bulletin_publish(rn.node, "Janvier", f"{words}\n\nSuite.", by=OPERATOR)
     create = await peer.wait_for(received("Create", long.uri))
     summary = create.object["summary"]
     assert 100 < len(summary) <= 501, len(summary)
@@ -398,10 +402,10 @@ async def test_removed_mediator_offers_are_no_longer_live(make_node: MakeNode) -
 
 
 async def b_follows(b: RunningNode, target: str) -> None:
-    await follow(b.node, target)
+    await follow(b.node, target, by=OPERATOR)
 
     async def accepted() -> bool:
-        return any(r.state == "accepted" for r in await list_following(b.node))
+        return any(r.state == "accepted" for r in await list_following(b.node, by=OPERATOR))
 
     await until(accepted, f"{target} accepting the follow")
 
@@ -421,7 +425,9 @@ async def test_peer_node_stores_lists_updates_and_drops_offers_and_bulletins(
     await b_follows(b, a.acct)
 
     offer = await offer_publish(a.node, draft(), by=OPERATOR)
-    bulletin = await bulletin_publish(a.node, "Bulletin de Lomé", "Des nouvelles de Lomé.")
+    bulletin = await bulletin_publish(
+        a.node, "Bulletin de Lomé", "Des nouvelles de Lomé.", by=OPERATOR
+    )
 
     async def both_stored() -> bool:
         return await b.count(RemoteObject, RemoteObject.uri.in_([offer.uri, bulletin.uri])) == 2

@@ -48,6 +48,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select
 
+from models.accounts import OPERATOR
 from models.actors import RemoteActor
 from models.follows import Follower, Following, FollowingState
 from models.html import sanitize_html
@@ -462,7 +463,7 @@ def scaffold_follow(actor: Actor, rn: RunningNode) -> dict[str, Any]:
 async def make_followed(http: aiohttp.ClientSession, rn: RunningNode, actor: Actor) -> None:
     """The node follows the actor (fetching its document) and the actor accepts."""
     seen = len(actor.origin.received)
-    await follow(rn.node, actor.id)
+    await follow(rn.node, actor.id, by=OPERATOR)
     inbox_path = urlsplit(str(actor.doc["inbox"])).path
 
     async def follow_arrived() -> bool:

@@ -11,6 +11,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from models.accounts import OPERATOR
 from node.actions import post_note
 from tests.conftest import MakeNode
 from tests.peers.mastodon import MastodonLikePeer
@@ -135,7 +136,7 @@ def text_of(n: int) -> str:
 async def test_outbox_pages_newest_first(make_node: MakeNode, http: aiohttp.ClientSession) -> None:
     rn = await make_node(run_workers=False)
     for n in range(25):
-        await post_note(rn.node, text_of(n))
+        await post_note(rn.node, text_of(n), by=OPERATOR)
     outbox = f"{rn.actor_id}/outbox"
 
     collection = await get_ap(http, outbox)

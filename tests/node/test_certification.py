@@ -54,10 +54,10 @@ async def network(make_node: MakeNode) -> tuple[RunningNode, RunningNode, str]:
     """A seat that authorised a section, and a certified mediator of that section."""
     seat = await make_node("siege", "seat")
     lome = await make_node("lome", "section", network_seat=seat.actor_id)
-    await follow(lome.node, seat.acct)
+    await follow(lome.node, seat.acct, by=OPERATOR)
 
     async def accepted() -> bool:
-        return any(r.state == "accepted" for r in await list_following(lome.node))
+        return any(r.state == "accepted" for r in await list_following(lome.node, by=OPERATOR))
 
     await until(accepted, "the section following the seat")
     return seat, lome, f"{lome.url}/users/kossi"

@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from federation.http import BlockedAddress, FetchError, GuardedResolver, address_allowed
 from models import migrate
+from models.accounts import OPERATOR
 from models.actors import get_node_actor, upsert_remote_actor
 from models.base import make_engine, make_sessionmaker
 from models.follows import add_follower
@@ -1036,7 +1037,7 @@ async def test_follow_then_accepted_with_running_workers(
     from node.actions import follow
 
     async with MastodonLikePeer() as peer:
-        await follow(rn.node, peer.acct())
+        await follow(rn.node, peer.acct(), by=OPERATOR)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 10
         while True:

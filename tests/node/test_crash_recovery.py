@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from models.accounts import OPERATOR
 from models.actors import get_node_actor, upsert_remote_actor
 from models.base import make_engine, make_sessionmaker
 from models.follows import add_follower
@@ -256,7 +257,7 @@ async def node_with_two_posts(tmp_path: Path, inbox_base: str) -> tuple[Path, in
     await add_followers(config, inbox_base)
     async with await Node.open(load_config(data)) as node:
         for text in TEXTS:
-            await post_note(node, text)
+            await post_note(node, text, by=OPERATOR)
     return data, port
 
 

@@ -21,6 +21,7 @@ import pytest
 from aiohttp import web
 from sqlalchemy import func, select
 
+from models.accounts import OPERATOR
 from models.follows import Follower
 from models.outbox import Delivery, DeliveryState
 from node.actions import post_note
@@ -58,7 +59,7 @@ async def queued_node(make_node: MakeNode, peer: MastodonLikePeer) -> tuple[Runn
         return await rn.count(Follower) == 1
 
     await peer.wait_until(followed, what="the node storing alice's Follow")
-    note = await post_note(rn.node, "Permanence jeudi")
+    note = await post_note(rn.node, "Permanence jeudi", by=OPERATOR)
     pending = await rn.count(Delivery, Delivery.state == DeliveryState.PENDING)
     assert pending == 2  # the Accept and the Create, both to alice
     return rn, note.uri
@@ -166,7 +167,7 @@ async def test_db_copy_moves_a_running_network_to_postgresql(
             assert not node.is_sqlite and node.signer.private_key_pem == key_before
             await received_once(peer, note_uri)
             # Ids continue after the copied rows: a new post gets its own delivery.
-            await post_note(node, "Après le déménagement")
+            await post_note(node, "Après le déménagement", by=OPERATOR)
             async with node.sessions() as session:
                 rows = (await session.execute(select(func.count()).select_from(Delivery))).scalar()
             assert rows == 3

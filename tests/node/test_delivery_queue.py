@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from multidict import CIMultiDict
 from sqlalchemy import select, update
 
+from models.accounts import OPERATOR
 from models.actors import get_node_actor, upsert_remote_actor
 from models.follows import add_follower
 from models.outbox import Activity, Delivery, DeliveryState
@@ -204,7 +205,7 @@ async def test_shared_inbox_collapses_followers(
     docs += [actor_doc(recv.url, "own1"), actor_doc(recv.url, "own2")]
     await add_followers(rn, docs)
 
-    obj = await post_note(rn.node, "Assemblée générale jeudi à 18 h.")
+    obj = await post_note(rn.node, "Assemblée générale jeudi à 18 h.", by=OPERATOR)
 
     rows = await deliveries(rn)
     assert sorted(r.inbox for r in rows) == sorted(
@@ -248,7 +249,7 @@ async def test_delivery_is_signed_with_the_published_key(
 ) -> None:
     recv = await receiver()
     rn = await node_with_one_follower(make_node, recv.url)
-    await post_note(rn.node, "Signed, sealed, delivered.")
+    await post_note(rn.node, "Signed, sealed, delivered.", by=OPERATOR)
     assert await step(rn) == 1
     assert len(recv.received) == 1
     got = recv.received[0]
@@ -298,7 +299,7 @@ async def test_delivery_is_signed_with_the_published_key(
 async def test_500_is_retried_then_delivered(make_node: MakeNode, receiver: StartReceiver) -> None:
     recv = await receiver(default_status=500)
     rn = await node_with_one_follower(make_node, recv.url)
-    await post_note(rn.node, "First try fails.")
+    await post_note(rn.node, "First try fails.", by=OPERATOR)
 
     assert await step(rn) == 1
     row = await one_delivery(rn)
@@ -330,7 +331,7 @@ async def test_permanent_refusal_is_dead_at_once(
 ) -> None:
     recv = await receiver(default_status=status)
     rn = await node_with_one_follower(make_node, recv.url)
-    await post_note(rn.node, "Nobody home.")
+    await post_note(rn.node, "Nobody home.", by=OPERATOR)
 
     assert await step(rn) == 1
     row = await one_delivery(rn)
@@ -349,7 +350,7 @@ async def test_429_retry_after_is_honoured(make_node: MakeNode, receiver: StartR
     recv = await receiver(default_status=429)
     rn = await node_with_one_follower(make_node, recv.url)
     recv.retry_after["/users/bob/inbox"] = "600"
-    await post_note(rn.node, "Slow down.")
+    await post_note(rn.node, "Slow down.", by=OPERATOR)
 
     before = datetime.now(UTC)
     assert await step(rn) == 1
@@ -366,7 +367,7 @@ async def test_unreachable_inbox_stays_pending_with_error(make_node: MakeNode) -
         closed.bind(("127.0.0.1", 0))
         base = f"http://127.0.0.1:{closed.getsockname()[1]}"
         rn = await node_with_one_follower(make_node, base)
-        await post_note(rn.node, "Is anyone there?")
+        await post_note(rn.node, "Is anyone there?", by=OPERATOR)
 
         assert await step(rn) == 1
     row = await one_delivery(rn)
@@ -380,7 +381,7 @@ async def test_unreachable_inbox_stays_pending_with_error(make_node: MakeNode) -
 async def test_failure_after_max_age_is_dead(make_node: MakeNode, receiver: StartReceiver) -> None:
     recv = await receiver(default_status=500)
     rn = await node_with_one_follower(make_node, recv.url)
-    await post_note(rn.node, "Three days of trying.")
+    await post_note(rn.node, "Three days of trying.", by=OPERATOR)
     await make_due(rn, created_at=datetime.now(UTC) - timedelta(hours=73))
 
     assert await step(rn) == 1
@@ -400,7 +401,7 @@ async def test_absurd_retry_after_does_not_wedge_the_batch(
     recv.retry_after["/users/odd/inbox"] = retry_after
     rn = await make_node("lome", "section", run_workers=False)
     await add_followers(rn, [actor_doc(recv.url, "odd"), actor_doc(recv.url, "fine")])
-    await post_note(rn.node, "Come back in a billion years.")
+    await post_note(rn.node, "Come back in a billion years.", by=OPERATOR)
 
     assert await step(rn) == 2
     rows = {r.inbox.removeprefix(recv.url): r for r in await deliveries(rn)}
@@ -418,7 +419,7 @@ async def test_many_attempts_under_a_long_max_age_are_still_scheduled(
     cap; the worker must keep scheduling it, not crash on the back-off arithmetic."""
     recv = await receiver(default_status=500)
     rn = await node_with_one_follower(make_node, recv.url, delivery_max_age_hours=720.0)
-    await post_note(rn.node, "Persistence.")
+    await post_note(rn.node, "Persistence.", by=OPERATOR)
     await make_due(rn, attempts=60, created_at=datetime.now(UTC) - timedelta(days=15))
 
     assert await step(rn) == 1
@@ -445,7 +446,7 @@ async def test_cli_lists_filters_and_revives_dead_deliveries(
     recv = await receiver(status={"/users/gone/inbox": 410})
     rn = await make_node("lome", "section", run_workers=False)
     await add_followers(rn, [actor_doc(recv.url, "gone"), actor_doc(recv.url, "fine")])
-    await post_note(rn.node, "One of you will not get this.")
+    await post_note(rn.node, "One of you will not get this.", by=OPERATOR)
     assert await step(rn) == 2
     gone = f"{recv.url}/users/gone/inbox"
     fine = f"{recv.url}/users/fine/inbox"
@@ -497,7 +498,7 @@ async def test_concurrency_is_bounded(make_node: MakeNode, receiver: StartReceiv
     rn = await make_node("lome", "section", run_workers=False, delivery_concurrency=4)
     docs = [actor_doc(recvs[i % 5].url, f"u{i}") for i in range(20)]
     await add_followers(rn, docs)
-    await post_note(rn.node, "Twenty inboxes, four at a time.")
+    await post_note(rn.node, "Twenty inboxes, four at a time.", by=OPERATOR)
     assert len(await deliveries(rn)) == 20
 
     sent = 0
@@ -523,7 +524,7 @@ async def test_a_batch_is_recorded_within_its_lease(
     rn = await node_with_one_follower(
         make_node, recv.url, delivery_lease_seconds=1.0, http_timeout_seconds=10.0
     )
-    await post_note(rn.node, "Lent à répondre")
+    await post_note(rn.node, "Lent à répondre", by=OPERATOR)
     loop = asyncio.get_running_loop()
     started = loop.time()
     assert await step(rn) == 1

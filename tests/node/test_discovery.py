@@ -9,6 +9,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from models.accounts import OPERATOR
 from node.actions import post_note
 from tests.conftest import MakeNode, RunningNode
 
@@ -188,9 +189,9 @@ async def test_nodeinfo_counts_local_posts(
     rn = await make_node(run_workers=False)
     _, before = await nodeinfo(http, rn)
 
-    await post_note(rn.node, "First announcement of the section.")
+    await post_note(rn.node, "First announcement of the section.", by=OPERATOR)
     _, after_one = await nodeinfo(http, rn)
-    await post_note(rn.node, "Second announcement of the section.")
+    await post_note(rn.node, "Second announcement of the section.", by=OPERATOR)
     _, after_two = await nodeinfo(http, rn)
 
     start = before["usage"]["localPosts"]

@@ -474,7 +474,7 @@ async def authorised_section(make_node: MakeNode) -> tuple[RunningNode, RunningN
     """A seat, and a section that trusts it and holds its (genuine) authorisation."""
     seat = await make_node("siege", "seat")
     lome = await make_node("lome", "section", network_seat=seat.actor_id)
-    row = await certification.authorize(seat.node, lome.acct)
+    row = await certification.authorize(seat.node, lome.acct, by=OPERATOR)
 
     async def linked() -> bool:
         return (await actor_json(lome)).get("authorization") == row.uri
@@ -1332,7 +1332,7 @@ async def test_f13_note_attributed_to_a_list_of_others_is_not_stored(
     """F13: list-valued attributedTo: a followed actor's Create{Note} attributed to
     [another actor] is stored as if the sender wrote it."""
     rn = await make_node()
-    remote, _ = await follow(rn.node, peer.acct())
+    remote, _ = await follow(rn.node, peer.acct(), by=OPERATOR)
 
     async def accepted() -> bool:
         n = await rn.count(

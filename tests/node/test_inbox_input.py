@@ -24,6 +24,7 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
+from models.accounts import OPERATOR
 from models.actors import RemoteActor
 from models.follows import Follower, Following, FollowingState
 from models.inbox import InboxItem, InboxState
@@ -460,7 +461,7 @@ async def test_hostile_html_is_sanitised(
     make_node: MakeNode, http: aiohttp.ClientSession, peer: MastodonLikePeer
 ) -> None:
     rn = await make_node(run_workers=True)
-    remote, _ = await follow(rn.node, peer.acct())
+    remote, _ = await follow(rn.node, peer.acct(), by=OPERATOR)
     assert remote.uri == peer.actor_id("alice")
 
     async def accepted() -> bool:

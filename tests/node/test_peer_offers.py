@@ -20,10 +20,10 @@ async def test_following_a_section_brings_its_mediators_offers(make_node: MakeNo
 
     lome = await make_node("lome")
     mars = await make_node("marseille")
-    await follow(mars.node, lome.acct)
+    await follow(mars.node, lome.acct, by=OPERATOR)
 
     async def accepted() -> bool:
-        return any(r.state == "accepted" for r in await list_following(mars.node))
+        return any(r.state == "accepted" for r in await list_following(mars.node, by=OPERATOR))
 
     await until(accepted, "marseille following lome")
     await mediator_add(lome.node, "kossi", Profile(name="Kossi"), by=OPERATOR)

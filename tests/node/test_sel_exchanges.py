@@ -78,12 +78,12 @@ async def peered(make_node: MakeNode, mars_deficit: str = "10") -> tuple[Running
     lome = await make_node("lome")
     mars = await make_node("marseille")
     for a, b in ((lome, mars), (mars, lome)):
-        await follow(a.node, b.acct)
+        await follow(a.node, b.acct, by=OPERATOR)
         await sel.peer_add(a.node, b.acct, mars_deficit if a is mars else "10", "10", by=OPERATOR)
 
     async def mutual() -> bool:
         for n in (lome, mars):
-            if not any(r.state == "accepted" for r in await list_following(n.node)):
+            if not any(r.state == "accepted" for r in await list_following(n.node, by=OPERATOR)):
                 return False
         return True
 

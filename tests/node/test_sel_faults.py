@@ -555,10 +555,10 @@ async def stranger() -> AsyncIterator[MastodonLikePeer]:
 
 async def section_peered_with(make_node: MakeNode, peer: MastodonLikePeer) -> RunningNode:
     rn = await make_node("lome")
-    await follow(rn.node, peer.acct())
+    await follow(rn.node, peer.acct(), by=OPERATOR)
 
     async def accepted() -> bool:
-        return [r.state for r in await list_following(rn.node)] == ["accepted"]
+        return [r.state for r in await list_following(rn.node, by=OPERATOR)] == ["accepted"]
 
     await peer.wait_until(accepted, what="the node's follow accepted")
     await sel.peer_add(rn.node, peer.acct(), "5", "5", by=OPERATOR)  # trade-balance window: ±5 h

@@ -313,11 +313,11 @@ async def three_sections(
 async def peer_all(world: World, limits: list[tuple[int, int]]) -> None:
     """Each section follows the two others and allows SEL exchanges with them."""
     for a, b in PAIRS:
-        await follow(world.up(a).node, world.acct(b))
+        await follow(world.up(a).node, world.acct(b), by=OPERATOR)
     for _ in range(20):
         await step_all(world)
         accepted = [
-            sum(f.state == "accepted" for f in await list_following(world.up(i).node))
+            sum(f.state == "accepted" for f in await list_following(world.up(i).node, by=OPERATOR))
             for i in range(3)
         ]
         if accepted == [2, 2, 2]:

@@ -183,12 +183,12 @@ async def test_a_member_pays_a_member_of_a_peer_section(
 ) -> None:
     lome = await section(make_node, "lome")
     marseille = await section(make_node, "marseille")
-    await follow(lome.node, marseille.acct)
-    await follow(marseille.node, lome.acct)
+    await follow(lome.node, marseille.acct, by=OPERATOR)
+    await follow(marseille.node, lome.acct, by=OPERATOR)
 
     async def mutual() -> bool:
         for rn in (lome, marseille):
-            if not any(r.state == "accepted" for r in await list_following(rn.node)):
+            if not any(r.state == "accepted" for r in await list_following(rn.node, by=OPERATOR)):
                 return False
         return True
 
@@ -224,11 +224,11 @@ async def peered(
 ) -> tuple[RunningNode, RunningNode]:
     lome = await section(make_node, "lome")
     marseille = await section(make_node, "marseille", **marseille_settings)
-    await follow(lome.node, marseille.acct)
-    await follow(marseille.node, lome.acct)
+    await follow(lome.node, marseille.acct, by=OPERATOR)
+    await follow(marseille.node, lome.acct, by=OPERATOR)
     for _ in range(100):
         states = [
-            any(r.state == "accepted" for r in await list_following(rn.node))
+            any(r.state == "accepted" for r in await list_following(rn.node, by=OPERATOR))
             for rn in (lome, marseille)
         ]
         if all(states):
