@@ -118,7 +118,12 @@ async def read_form(request: web.Request) -> MultiDictProxy[Any]:
         raise web.HTTPForbidden(text="this form was sent from another site; nothing was done")
     if (request.content_length or 0) > MAX_FORM_BYTES:
         raise web.HTTPRequestEntityTooLarge(MAX_FORM_BYTES, request.content_length or 0)
-    form = await request.post()
+    try:
+        form = await request.post()
+    except (LookupError, ValueError) as exc:  # not UTF-8, an unknown charset, bad multipart
+        raise web.HTTPBadRequest(
+            text="the form could not be read (it must be UTF-8 text); nothing was changed"
+        ) from exc
     info = request.get("web_session")
     expected = info.csrf if isinstance(info, SessionInfo) else request.cookies.get(FORM_COOKIE)
     given = form.get("csrf")
@@ -284,8 +289,12 @@ async def invitation_submit(request: web.Request) -> web.StreamResponse:
 @routes.get("/me")
 async def me_page(request: web.Request) -> web.StreamResponse:
     who = require_login(request)
+    from node.actions import delivery_counts_of
     from node.ui.mediator import dashboard
     from node.ui.member import to_confirm_count
+
+    node = get_node(request)
+    dead = (await delivery_counts_of(node, by=who)).get("dead", 0) if who.coordinator else 0
 
     return render(
         "ui/me.html",
@@ -293,7 +302,8 @@ async def me_page(request: web.Request) -> web.StreamResponse:
         {
             "roles": sorted(who.roles),
             "to_confirm": await to_confirm_count(request, who),
-            "mediators": await dashboard(get_node(request), who),
+            "mediators": await dashboard(node, who),
+            "dead": dead,
         },
     )
 

@@ -156,13 +156,7 @@ def admin_post(handler: Post) -> Callable[[web.Request], Awaitable[web.StreamRes
             raise web.HTTPSeeOther(f"/login?next={PREFIX}")
         if not who.coordinator:
             return forbidden(request)
-        try:
-            form = await auth.read_form(request)
-        except (ValueError, LookupError) as exc:
-            # Not decodable as the form says (bad UTF-8, an unknown charset).
-            raise web.HTTPBadRequest(
-                text="the form could not be read (it must be UTF-8 text); nothing was changed"
-            ) from exc
+        form = await auth.read_form(request)  # an unreadable body is a 400 there
         return await handler(request, who, form)
 
     return guarded

@@ -37,7 +37,7 @@ async def test_a_coordinator_runs_the_section_from_the_browser(
 ) -> None:
     rn = await make_node("lome", run_workers=False)
     await sel.account_open(rn.node, "awa", "Awa Diallo", None, None, by=OPERATOR)
-    await content.mediator_add(rn.node, "ama", Profile(name="Ama Mensah"))
+    await content.mediator_add(rn.node, "ama", Profile(name="Ama Mensah"), by=OPERATOR)
     await actions.post_note(rn.node, "Bienvenue", by=OPERATOR)
     async with rn.node.sessions() as session, session.begin():
         # A delivery that died (a follower's server refused it for good).

@@ -207,3 +207,23 @@ async def test_a_person_chooses_the_interface_language(
     async with browser.get(f"{rn.url}/me", headers={"Accept-Language": "fr"}) as r:
         page = await r.text()
         assert "Log out everywhere" in page and 'lang="en"' in page
+
+
+async def test_a_form_body_that_cannot_be_read_is_a_400(
+    make_node: MakeNode, browser: aiohttp.ClientSession
+) -> None:
+    rn, _ = await node_with_member(make_node)
+    token = await get_form(browser, f"{rn.url}/login")
+    bodies = [
+        (b"csrf=" + token.encode() + b"&name=\xff\xfe", "application/x-www-form-urlencoded"),
+        (b"csrf=" + token.encode(), "application/x-www-form-urlencoded; charset=klingon"),
+        (b"--x\r\nContent-Disposition: form-data\r\n\r\n", "multipart/form-data; boundary=x"),
+    ]
+    for body, content_type in bodies:
+        async with browser.post(
+            f"{rn.url}/login",
+            data=body,
+            headers={"Origin": rn.url, "Content-Type": content_type},
+            allow_redirects=False,
+        ) as r:
+            assert r.status == 400, (body, content_type, r.status, await r.text())

@@ -151,7 +151,7 @@ async def section(make_node: MakeNode, name: str = "lome", **kw: Any) -> Running
     """A section with a SEL member account (awa) and a mediator (ama)."""
     rn = await make_node(name, **kw)
     await sel.account_open(rn.node, "awa", "Awa Diallo", None, None, by=OPERATOR)
-    await content.mediator_add(rn.node, "ama", Profile(name="Ama Mensah"))
+    await content.mediator_add(rn.node, "ama", Profile(name="Ama Mensah"), by=OPERATOR)
     return rn
 
 
