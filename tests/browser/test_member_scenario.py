@@ -1,6 +1,7 @@
 """Two members of two sections settle an exchange in their own browser sessions.
 
-awa (Lomé) and bob (Marseille) each open their invitation link, choose a
+Lomé's coordinator invites awa from the accounts page; awa (Lomé) and bob
+(Marseille) each open their invitation link, choose a
 password, and land on their page; awa records 1 h 30 received from bob,
 bob (whose section asks members to confirm what they are paid from
 elsewhere) confirms it in his own session, and both pages, both balances
@@ -13,6 +14,7 @@ A page test, so it runs once, in the SQLite pass (``sqlite_only``).
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import TYPE_CHECKING
 
 import pytest
@@ -63,7 +65,24 @@ async def test_two_members_of_two_sections_settle_an_exchange_in_their_browsers(
     make_node: MakeNode, browser: Browser, page: Page
 ) -> None:
     lome, marseille = await two_sections(make_node)
-    awa_link = (await users.user_add(lome.node, OPERATOR, "awa", ["member:awa"], "Awa")).link
+    # Lomé's coordinator (the first account comes from the command line) invites
+    # awa from the accounts page, in a browser session of her own.
+    coco_link = (await users.user_add(lome.node, OPERATOR, "coco", ["coordinator"])).link
+    coordinator = await browser.new_context(locale="fr-FR")
+    try:
+        coco = await coordinator.new_page()
+        await set_password(coco, coco_link, "coco")
+        await coco.goto(f"{lome.url}/admin/users")
+        await coco.fill("#name", "awa")
+        await coco.fill("#display_name", "Awa")
+        await coco.select_option("#member", "awa")
+        await coco.click("form[action='/admin/users'] button[type=submit]")
+        shown = re.search(r"https?://\S+/invitation/[\w-]+", await coco.inner_text("main"))
+        assert shown, "the new account's link is not shown to the coordinator"
+        awa_link = shown.group(0)
+        check_console(coco)
+    finally:
+        await coordinator.close()
     bob_link = (await users.user_add(marseille.node, OPERATOR, "bob", ["member:bob"], "Bob")).link
 
     # awa, in this page's session.
