@@ -36,6 +36,18 @@ def add_parsers(sub: Any, data: Callable[[argparse.ArgumentParser], None]) -> No
     p.add_argument("--display-name", default="", help="the name shown on pages")
 
     p = usub.add_parser(
+        "roles",
+        help="replace an account's roles (its sessions end)",
+        description="Replace every role of an account with the ones given; the person "
+        "logs in again and has the new rights at once.",
+    )
+    data(p)
+    p.add_argument("name", metavar="NAME")
+    p.add_argument(
+        "--role", action="append", required=True, metavar="ROLE", help=f"{ROLE_HELP}; repeat"
+    )
+
+    p = usub.add_parser(
         "reset", help="print a new one-time link to choose a password (forgotten password)"
     )
     data(p)
@@ -66,6 +78,11 @@ async def run(args: argparse.Namespace, node: Any) -> int:
         invited = await users.user_add(node, OPERATOR, args.name, args.role, args.display_name)
         print(f"account {invited.user.name} created; give its holder this link (valid 7 days):")
         print(invited.link)
+        return 0
+    if a == "roles":
+        user = await users.user_set_roles(node, OPERATOR, args.name, args.role)
+        roles = ", ".join(await users.describe_grants(node, user))
+        print(f"{user.name} now: {roles} (its sessions ended)")
         return 0
     if a == "reset":
         invited = await users.user_reset(node, OPERATOR, args.name)

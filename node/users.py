@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from models.accounts import (
     AccountError,
+    Grant,
     Principal,
     Role,
     User,
@@ -86,6 +87,24 @@ async def user_add(
         user = await create_user(session, name, await _grants(session, roles), display_name)
         token = await new_invitation(session, user)
     return Invited(user, invitation_link(node, token))
+
+
+async def user_set_roles(node: Node, by: Principal, name: str, roles: list[str]) -> User:
+    """Replace an account's roles; its sessions end, so the new rights apply at once."""
+    by.require_coordinator()
+    if not roles:
+        raise AccountError("give the account at least one role (or disable it)")
+    async with node.write() as session:
+        user = await user_by_name(session, name)
+        grants = await _grants(session, roles)
+        if by.user_id == user.id and not any(role == Role.COORDINATOR for role, _, _ in grants):
+            raise AccountError("you cannot take the coordinator role from your own account")
+        user.grants.clear()
+        await session.flush()
+        for role, actor_id, account_id in dict.fromkeys(grants):
+            user.grants.append(Grant(role=role, actor_id=actor_id, sel_account_id=account_id))
+        await revoke_sessions(session, user)
+    return user
 
 
 async def user_reset(node: Node, by: Principal, name: str) -> Invited:

@@ -184,3 +184,30 @@ def test_a_principal_acts_only_for_what_it_holds() -> None:
     with pytest.raises(Forbidden):
         coordinator.require_account(7)  # ...but does not spend members' hours
     OPERATOR.require_account(7)
+
+
+async def test_a_coordinator_changes_an_accounts_roles_and_its_sessions_end(
+    make_node: MakeNode,
+) -> None:
+    rn = await member_node(make_node)
+    token = token_of((await users.user_add(rn.node, OPERATOR, "awa", ["member:awa"])).link)
+    cookie, awa = await users.set_password(rn.node, token, PASSWORD)
+    chef_token = token_of((await users.user_add(rn.node, OPERATOR, "chef", ["coordinator"])).link)
+    _, chef = await users.set_password(rn.node, chef_token, PASSWORD)
+    with pytest.raises(Forbidden):
+        await users.user_set_roles(rn.node, awa, "awa", ["coordinator"])
+    for bad, words in (([], "at least one role"), (["mediator:nobody"], "no mediator")):
+        with pytest.raises(AccountError, match=words):
+            await users.user_set_roles(rn.node, chef, "awa", bad)
+    with pytest.raises(AccountError, match="your own account"):
+        await users.user_set_roles(rn.node, chef, "chef", ["member:bob"])
+    async with rn.node.sessions() as session:
+        assert await session_for(session, cookie) is not None  # refusals changed nothing
+    user = await users.user_set_roles(
+        rn.node, chef, "awa", ["mediator:ama", "member:awa", "member:awa"]
+    )
+    assert sorted(await users.describe_grants(rn.node, user)) == ["mediator:ama", "member:awa"]
+    async with rn.node.sessions() as session:
+        assert await session_for(session, cookie) is None
+    _, again = await users.log_in(rn.node, "awa", PASSWORD, "127.0.0.1")
+    assert again.mediators and again.accounts and not again.coordinator
