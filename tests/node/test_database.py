@@ -148,7 +148,7 @@ async def test_restore_never_overwrites_and_refuses_what_is_not_a_backup(
     assert not (target / "coopnet.toml").exists()
 
 
-@pytest.mark.skipif(on_postgresql(), reason="the copy goes from SQLite; run in the SQLite pass")
+@pytest.mark.sqlite_only  # the copy goes from SQLite to the test PostgreSQL server
 async def test_db_copy_moves_a_running_network_to_postgresql(
     make_node: MakeNode, tmp_path: Path
 ) -> None:
