@@ -169,31 +169,35 @@ async def _refuse_unusable(
     await _send(session, node, signer, answer_doc(urls, node, signer, activity, ex, now))
 
 
-async def _decide(
-    session: AsyncSession, signer: RemoteActor, clearing: Account, terms: Terms, now: datetime
+def _record(
+    signer: RemoteActor, clearing: Account, terms: Terms, state: State, now: datetime
 ) -> Exchange:
-    """Commit (post, take the next sequence number) or refuse, and record which."""
-    ident = new_uuid()
-    # Peer text gets the same treatment as a member's: one clean line, a known category.
-    name = " ".join(plain_line(terms.name).split())[:500]
-    category = terms.category if terms.category in CATEGORIES else "other"
-    ex = Exchange(
-        uuid=ident,
+    """A responder's record of an agreement, before it is decided or while it waits."""
+    return Exchange(
+        uuid=new_uuid(),
         uri=terms.uri,
         role=Role.RESPONDER,
-        state=State.REFUSED,
+        state=state,
         payer_id=clearing.id,
         payee_id=clearing.id,
         peer_uri=signer.uri,
         amount=terms.amount,
         remote_party=terms.remote_party,
-        description=name,
-        category=category,
+        # Peer text gets the same treatment as a member's: one clean line, a known category.
+        description=" ".join(plain_line(terms.name).split())[:500],
+        category=terms.category if terms.category in CATEGORIES else "other",
         performed_on=now.date().isoformat(),
         created_at=now,
         expires_at=terms.expiry,
-        decided_at=now,
     )
+
+
+async def _decide(
+    session: AsyncSession, signer: RemoteActor, clearing: Account, terms: Terms, now: datetime
+) -> Exchange:
+    """Commit (post, take the next sequence number) or refuse, and record which."""
+    ex = _record(signer, clearing, terms, State.REFUSED, now)
+    ex.decided_at = now
     code = terms.code
     member = (
         await session.execute(select(Account).where(Account.code == code))
@@ -251,23 +255,9 @@ async def _await_member(
     ).scalar_one_or_none()
     if now >= terms.expiry or member is None or member.kind != "member":
         return None
-    ex = Exchange(
-        uuid=new_uuid(),
-        uri=terms.uri,
-        role=Role.RESPONDER,
-        state=State.AWAITING,
-        payer_id=clearing.id,
-        payee_id=member.id,
-        peer_uri=signer.uri,
-        amount=terms.amount,
-        remote_party=terms.remote_party,
-        description=" ".join(plain_line(terms.name).split())[:500],
-        category=terms.category if terms.category in CATEGORIES else "other",
-        performed_on=now.date().isoformat(),
-        created_at=now,
-        expires_at=terms.expiry,
-        offer_activity=get_id(activity),
-    )
+    ex = _record(signer, clearing, terms, State.AWAITING, now)
+    ex.payee_id = member.id
+    ex.offer_activity = get_id(activity)
     session.add(ex)
     await session.flush()
     return ex

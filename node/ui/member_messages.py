@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from models.sel.exchanges import CATEGORIES, State
+
 FR: dict[str, str] = {
     "My time account": "Mon compte temps",
     "Balance": "Solde",
@@ -85,33 +87,6 @@ FR: dict[str, str] = {
 
 #: English labels for ids that are not plain English.
 EN: dict[str, str] = {
-    **{
-        f"sel:{c}": c
-        for c in (
-            "help",
-            "hosting",
-            "training",
-            "website",
-            "telework",
-            "repair",
-            "care",
-            "transport",
-            "food",
-            "other",
-        )
-    },
-    **{
-        f"state:{s}": s
-        for s in (
-            "pending",
-            "confirmed",
-            "rejected",
-            "cancelled",
-            "held",
-            "settled",
-            "expired",
-            "committed",
-            "refused",
-        )
-    },
+    **{f"sel:{c}": c for c in CATEGORIES},
+    **{f"state:{s}": s.value for s in State},
 }
