@@ -112,6 +112,7 @@ EN: dict[str, str] = {
             "expired",
             "committed",
             "refused",
+            "awaiting",
         )
     },
 }
