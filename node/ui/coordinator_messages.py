@@ -163,18 +163,20 @@ FR: dict[str, str] = {
     "User name": "Nom d'utilisateur",
     "1 to 30 lower-case letters, digits or '_': the fediverse account @name@{host}; it cannot "
     "change later.": (
-        "1 à 30 lettres minuscules, chiffres ou « _ »\u00a0: le compte fédivers @nom@{host}\u00a0; "
-        "il ne pourra plus changer."
+        "1 à 30 lettres minuscules, chiffres ou «\u00a0_\u00a0»\u00a0: le compte fédivers "
+        "@nom@{host}\u00a0; il ne pourra plus changer."
     ),
     "Presentation": "Présentation",
     "Add the mediator": "Ajouter le médiateur",
     # The time bank (SEL).
     "Ledger check": "Vérification du journal",
-    "{n} entries checked: ledger verified (chain intact, balances derived, sum zero).": (
-        "{n} écritures vérifiées\u00a0: journal vérifié (chaîne intacte, soldes recalculés, "
-        "somme nulle)."
+    "Entries checked: {n}. The ledger is sound: chain intact, balances derived again, sum zero.": (
+        "Écritures vérifiées\u00a0: {n}. Le journal est sain\u00a0: chaîne intacte, soldes "
+        "recalculés, somme nulle."
     ),
-    "{n} entries checked: {p} problem(s).": "{n} écritures vérifiées\u00a0: {p} problème(s).",
+    "Entries checked: {n}. Problems found: {p}.": (
+        "Écritures vérifiées\u00a0: {n}. Problèmes trouvés\u00a0: {p}."
+    ),
     "Only the first ones are shown; 'coopnet sel verify' lists them all.": (
         "Seuls les premiers sont affichés\u00a0; « coopnet sel verify » les liste tous."
     ),
@@ -196,7 +198,7 @@ FR: dict[str, str] = {
     "Only the first ones are shown; 'coopnet sel reconcile' lists them all.": (
         "Seuls les premiers sont affichés\u00a0; « coopnet sel reconcile » les liste tous."
     ),
-    "{n} member accounts, {o} open.": "{n} comptes de membres, {o} ouverts.",
+    "Member accounts: {n}, open: {o}.": "Comptes de membres\u00a0: {n}, ouverts\u00a0: {o}.",
     "Every account; open one": "Tous les comptes\u00a0; en ouvrir un",
     "Members' balances": "Soldes des membres",
     "Peer sections' balances": "Soldes des sections pairs",
@@ -249,7 +251,8 @@ FR: dict[str, str] = {
     "Open a member account": "Ouvrir un compte de membre",
     "Account code": "Code du compte",
     "Lower-case letters, digits, '.', '_' or '-'; it cannot change later.": (
-        "Lettres minuscules, chiffres, « . », « _ » ou « - »\u00a0; il ne pourra plus changer."
+        "Lettres minuscules, chiffres, «\u00a0.\u00a0», «\u00a0_\u00a0» "
+        "ou «\u00a0-\u2060\u00a0»\u00a0; il ne pourra plus changer."
     ),
     "Holder's name": "Nom du titulaire",
     "Lower limit (hours)": "Limite basse (heures)",
@@ -261,9 +264,8 @@ FR: dict[str, str] = {
         "La limite basse est 0 ou moins, la haute 0 ou plus\u00a0: 20, 1,5, 1h30 ou 90m."
     ),
     "Open the account": "Ouvrir le compte",
-    "Then give its holder a login: Accounts, Invite someone, SEL account.": (
-        "Donnez ensuite un identifiant à son titulaire\u00a0: Comptes, Inviter quelqu'un, "
-        "Compte SEL."
+    "Then invite its holder, choosing this SEL account:": (
+        "Invitez ensuite son titulaire en choisissant ce compte SEL\u00a0:"
     ),
     "All SEL accounts": "Tous les comptes SEL",
     "No SEL account yet.": "Aucun compte SEL pour l'instant.",

@@ -77,6 +77,11 @@ STATUSES = (AccountStatus.OPEN.value, AccountStatus.CLOSED.value)
 # ----------------------------------------------------------------------------- helpers
 
 
+def h(minutes: int) -> str:
+    """Minutes as hours, the number and its 'h' kept on one line: 90 → '1.5\u00a0h'."""
+    return hours(minutes).replace(" ", "\u00a0")
+
+
 def hours_text(minutes: int) -> str:
     """Minutes as a form value that parses back exactly: -1200 → '-20', 90 → '1h30'."""
     sign = "-" if minutes < 0 else ""
@@ -137,10 +142,10 @@ def line_of(a: Account) -> AccountLine:
         name=a.name,
         kind=a.kind,
         status=a.status,
-        balance=hours(a.balance),
-        held=hours(a.held),
-        lower=hours(a.lower_limit),
-        upper=hours(a.upper_limit),
+        balance=h(a.balance),
+        held=h(a.held),
+        lower=h(a.lower_limit),
+        upper=h(a.upper_limit),
         member=a.kind == AccountKind.MEMBER,
         host=urlsplit(peer).netloc if peer else "",
         peer_uri=peer,
@@ -153,8 +158,8 @@ def peer_line(a: Account) -> dict[str, Any]:
     """A clearing account as the peer's two spending limits (positive hours)."""
     return {
         "line": line_of(a),
-        "their_spending": hours(-a.lower_limit),
-        "our_spending": hours(a.upper_limit),
+        "their_spending": h(-a.lower_limit),
+        "our_spending": h(a.upper_limit),
     }
 
 
@@ -185,9 +190,9 @@ async def _sel_page(
             "open": sum(1 for a in members if a.status == AccountStatus.OPEN),
             "to_approve": [line_of(a) for a in requested[:SHOWN_TO_APPROVE]],
             "to_approve_count": len(requested),
-            "member_total": hours(sum(a.balance for a in members)),
-            "peer_total": hours(sum(a.balance for a in peers)),
-            "total": hours(sum(a.balance for a in everyone)),
+            "member_total": h(sum(a.balance for a in members)),
+            "peer_total": h(sum(a.balance for a in peers)),
+            "total": h(sum(a.balance for a in everyone)),
             "balanced": sum(a.balance for a in everyone) == 0,
             "peers": [peer_line(a) for a in peers[:SHOWN_PEERS]],
             "peer_count": len(peers),
@@ -205,7 +210,7 @@ async def _sel_page(
                 "",
             ),
             "shown_notes": SHOWN_NOTES,
-            "hours": hours,
+            "hours": h,
         },
         status=status,
         error=error,
@@ -337,8 +342,7 @@ async def _accounts_page(
             "number": number,
             "more": len(everyone) > number * SHOWN_ACCOUNTS,
             "typed": typed or {},
-            "defaults": f"{hours(node.config.sel_lower_minutes)} / "
-            f"{hours(node.config.sel_upper_minutes)}",
+            "defaults": f"{h(node.config.sel_lower_minutes)} / {h(node.config.sel_upper_minutes)}",
         },
         status=status,
         error=error,
@@ -416,7 +420,7 @@ async def _account_page(
             "at_zero": acc.balance == 0 and acc.held == 0,
             "history": history[:SHOWN_HISTORY],
             "more": len(history) > SHOWN_HISTORY,
-            "hours": hours,
+            "hours": h,
             "cancellable": {
                 line.exchange.uuid
                 for line in history
