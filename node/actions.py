@@ -13,6 +13,7 @@ import logging
 import os
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,6 +27,7 @@ from models import migrate
 from models.accounts import Principal
 from models.actors import (
     ActorDocumentError,
+    LocalActor,
     RemoteActor,
     create_local_actor,
     get_local_actor,
@@ -36,6 +38,7 @@ from models.actors import (
 from models.base import database_errors, is_sqlite, make_engine, make_sessionmaker, utcnow
 from models.errors import UserError
 from models.follows import Following, FollowingState
+from models.html import text_to_html
 from models.outbox import (
     Delivery,
     DeliveryState,
@@ -222,11 +225,35 @@ async def resolve_seat(target: str, config: Config) -> str:
     return url
 
 
-async def post_note(node: Node, text: str, *, by: Principal) -> LocalObject:
-    """A public Note from the node actor (a coordinator speaks for the section)."""
+async def post_note(
+    node: Node, text: str, *, by: Principal, once_within: timedelta | None = None
+) -> LocalObject:
+    """A public Note from the node actor (a coordinator speaks for the section).
+
+    With ``once_within``, the same text posted that recently is returned
+    instead of posted again (a form sent twice reaches followers once); the
+    node actor's row is locked first, as for bulletins.
+    """
     by.require_coordinator()
     async with node.write() as session:
         actor = await get_node_actor(session)
+        if once_within is not None:
+            await session.execute(
+                select(LocalActor.id).where(LocalActor.id == actor.id).with_for_update()
+            )
+            same = await session.scalar(
+                select(LocalObject)
+                .where(
+                    LocalObject.local_actor_id == actor.id,
+                    LocalObject.type == "Note",
+                    LocalObject.deleted_at.is_(None),
+                    LocalObject.content == text_to_html(text.strip()),
+                    LocalObject.published >= utcnow() - once_within,
+                )
+                .limit(1)
+            )
+            if same is not None:
+                return same
         obj, _ = await publish_note(session, node.urls, actor, text)
     node.wake_delivery.set()
     return obj

@@ -168,6 +168,8 @@ async def peer_add(
     """
     by.require_coordinator()
     remote, doc = await resolve_actor_doc(node, target)
+    if node.urls.is_local(remote.uri):
+        raise ActionError("a section cannot be its own SEL peer")
     if doc.get("role") not in ("section", "seat"):
         raise ActionError(f"{remote.handle} is not a coopnet section")
     async with node.write() as session:
@@ -294,10 +296,13 @@ class HistoryLine:
     payee: str
 
 
-async def history(node: Node, account: str | None = None, *, by: Principal) -> list[HistoryLine]:
+async def history(
+    node: Node, account: str | None = None, *, by: Principal, limit: int | None = 200
+) -> list[HistoryLine]:
+    """Exchanges, newest first: the latest ``limit`` (``None``: every one)."""
     await _may_read(node, by, account)
     async with node.sessions() as session:
-        rows = await ex_model.history(session, account)
+        rows = await ex_model.history(session, account, limit)
         names: dict[int | None, str] = {
             a.id: a.code for a in (await session.execute(select(Account))).scalars()
         }
@@ -369,7 +374,7 @@ async def export_csv(node: Node, what: str, *, by: Principal, account: str | Non
                 "created_at",
             ]
         )
-        for line in reversed(await history(node, account, by=by)):
+        for line in reversed(await history(node, account, by=by, limit=None)):
             e = line.exchange
             writer.writerow(
                 [

@@ -136,9 +136,12 @@ async def get_exchange(session: AsyncSession, ref: str) -> Exchange:
 
 
 async def history(
-    session: AsyncSession, account: str | None = None, limit: int = 200
+    session: AsyncSession, account: str | None = None, limit: int | None = 200
 ) -> list[Exchange]:
-    q = select(Exchange).order_by(Exchange.created_at.desc(), Exchange.id.desc()).limit(limit)
+    """Newest first; ``limit=None`` for all of them (an export)."""
+    q = select(Exchange).order_by(Exchange.created_at.desc(), Exchange.id.desc())
+    if limit is not None:
+        q = q.limit(limit)
     if account is not None:
         acc = await get_account(session, account)
         q = q.where(or_(Exchange.payer_id == acc.id, Exchange.payee_id == acc.id))

@@ -1,5 +1,6 @@
-"""The coordinator's pages, under /admin: accounts, bulletins, certifications,
-follows, the delivery queue and the node's settings.
+"""The coordinator's pages, under /admin: accounts, mediators, bulletins, a
+note from the node, certifications, follows, the delivery queue and the
+node's settings (the time bank's are in ``coordinator_sel``).
 
 Every handler goes through ``admin`` (a GET) or ``admin_post`` (a POST):
 someone not logged in is sent to the login page, someone logged in
@@ -31,9 +32,11 @@ from models.accounts import Principal, Role
 from models.bulletins import MAX_SUMMARY, MAX_TITLE, Bulletin
 from models.errors import Forbidden, NotFound, UserError
 from models.markdown import first_paragraph
+from models.mediators import MAX_SKILLS, Profile
 from models.outbox import DeliveryState
-from models.sel.accounts import hours
-from node import actions, certification, content, users
+from models.posts import MAX_NOTE_CHARS
+from models.sel.accounts import AccountStatus, hours
+from node import actions, certification, content, sel, users
 from node.i18n import pick_language, register, translator
 from node.ui import auth
 from node.ui.coordinator_messages import EN, FR
@@ -51,6 +54,7 @@ SHOWN_RELATIONS = 50
 SHOWN_ACCOUNTS = 100
 SHOWN_DEAD = 50
 SHOWN_PENDING = 20
+SHOWN_MEDIATORS = 30
 #: The same bulletin sent again this soon is the same click (a double-click, a
 #: reload of the form): published once, not sent to every follower twice.
 RESUBMIT_WINDOW = timedelta(minutes=2)
@@ -207,18 +211,34 @@ NOTICES = {
     "authorized": "Section authorised; it is told.",
     "followed": "Follow request sent; it shows as accepted once the other side answers.",
     "retried": "Dead deliveries queued again.",
+    "posted": "Note posted; followers receive it.",
+    "mediator-added": "Mediator added; invite an account for them on the Accounts page.",
+    "mediator-removed": "Mediator removed; followers are told, their offers end.",
+    "peer-added": "Peer section saved; its members and ours may now pay each other.",
+    "sel-opened": "SEL account opened.",
+    "sel-limits": "Limits changed.",
+    "sel-approved": "Account approved; it is open.",
+    "sel-closed": "Account closed.",
+    "sel-reopened": "Account open again.",
+    "sel-cancelled": "Exchange cancelled; a reversing entry gave the hours back.",
 }
 
 
 # ----------------------------------------------------------------------------- home
 
 
-@routes.get(PREFIX)
-@admin
-async def home(request: web.Request, who: Principal) -> web.StreamResponse:
+async def _home(
+    request: web.Request,
+    who: Principal,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    note: str = "",
+) -> web.Response:
     node = get_node(request)
     counts = await actions.delivery_counts_of(node, by=who)
     followers, following = await actions.relation_counts(node, by=who)
+    accounts = await sel.accounts(node, by=who)
     return page(
         request,
         "ui/coord_home.html",
@@ -228,8 +248,38 @@ async def home(request: web.Request, who: Principal) -> web.StreamResponse:
             "followers": followers,
             "following": following,
             "role": node.config.role,
+            "to_approve": sum(1 for a in accounts if a.status == AccountStatus.REQUESTED),
+            "mediators": len(await content.mediator_list(node)),
+            "note": note,
+            "max_note": MAX_NOTE_CHARS,
+            "handle": f"@{node.node_username}@{node.urls.host}",
+            "public": node.urls.actor(node.node_username),
         },
+        status=status,
+        error=error,
     )
+
+
+@routes.get(PREFIX)
+@admin
+async def home(request: web.Request, who: Principal) -> web.StreamResponse:
+    return await _home(request, who)
+
+
+@routes.post(PREFIX + "/note")
+@admin_post
+async def note_post(
+    request: web.Request, who: Principal, form: MultiDictProxy[Any]
+) -> web.StreamResponse:
+    raw = form.get("note", "")
+    typed = CONTROL.sub("", raw[:MAX_NOTE_CHARS]) if isinstance(raw, str) else ""
+    try:
+        note = text(form, "note", limit=MAX_NOTE_CHARS, label="Note", required=True, multiline=True)
+        obj = await actions.post_note(get_node(request), note, by=who, once_within=RESUBMIT_WINDOW)
+        log.info("%s posted the note %s", who.name, obj.uri)
+    except UserError as exc:
+        return await _home(request, who, status=status_of(exc), error=say(request, exc), note=typed)
+    raise done(request, PREFIX, "posted")
 
 
 # ----------------------------------------------------------------------------- accounts
@@ -715,6 +765,114 @@ async def authorize(
             request, who, status=status_of(exc), error=say(request, exc), typed=typed
         )
     raise done(request, PREFIX + "/certifications", "authorized")
+
+
+# ----------------------------------------------------------------------------- mediators
+
+#: The longest skills field: MAX_SKILLS skills of 60 characters, with commas.
+MAX_SKILLS_FIELD = MAX_SKILLS * 62
+
+
+def _mediator_fields(form: Mapping[str, Any]) -> dict[str, str]:
+    return {
+        "username": text(form, "username", limit=30, label="User name", required=True),
+        "name": text(form, "name", limit=100, label="Display name", required=True),
+        "summary": text(form, "summary", limit=2000, label="Presentation", multiline=True),
+        "skills": text(form, "skills", limit=MAX_SKILLS_FIELD, label="Skills"),
+        "area": text(form, "area", limit=200, label="Area"),
+        "contact": text(form, "contact", limit=MAX_TARGET, label="Contact"),
+    }
+
+
+async def _mediators_page(
+    request: web.Request,
+    who: Principal,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    typed: Mapping[str, str] | None = None,
+) -> web.Response:
+    node = get_node(request)
+    mediators = await content.mediator_list(node)
+    return page(
+        request,
+        "ui/coord_mediators.html",
+        {
+            "mediators": mediators[:SHOWN_MEDIATORS],
+            # Any of them can be removed, shown or not (a name is at most 30 characters).
+            "usernames": [m.username for m in mediators],
+            "total": len(mediators),
+            "shown": SHOWN_MEDIATORS,
+            "typed": typed or {},
+            "actor_url": node.urls.actor,
+            "host": node.urls.host,
+        },
+        status=status,
+        error=error,
+    )
+
+
+@routes.get(PREFIX + "/mediators")
+@admin
+async def mediators_page(request: web.Request, who: Principal) -> web.StreamResponse:
+    return await _mediators_page(request, who)
+
+
+@routes.post(PREFIX + "/mediators")
+@admin_post
+async def mediator_new(
+    request: web.Request, who: Principal, form: MultiDictProxy[Any]
+) -> web.StreamResponse:
+    typed: dict[str, str] = {}
+    for key, limit in (
+        ("username", 30),
+        ("name", 100),
+        ("summary", 2000),
+        ("skills", MAX_SKILLS_FIELD),
+        ("area", 200),
+        ("contact", MAX_TARGET),
+    ):
+        value = form.get(key, "")
+        typed[key] = CONTROL.sub("", value[:limit]) if isinstance(value, str) else ""
+    try:
+        fields = _mediator_fields(form)
+        typed = fields
+        actor = await content.mediator_add(
+            get_node(request),
+            fields["username"],
+            Profile(
+                name=fields["name"],
+                summary=fields["summary"],
+                skills=fields["skills"].split(","),
+                area=fields["area"],
+                contact=fields["contact"],
+            ),
+            by=who,
+        )
+        log.info("%s added the mediator %s", who.name, actor.username)
+    except UserError as exc:
+        return await _mediators_page(
+            request, who, status=status_of(exc), error=say(request, exc), typed=typed
+        )
+    raise done(request, PREFIX + "/mediators", "mediator-added")
+
+
+@routes.post(PREFIX + "/mediators/remove")
+@admin_post
+async def mediator_delete(
+    request: web.Request, who: Principal, form: MultiDictProxy[Any]
+) -> web.StreamResponse:
+    node = get_node(request)
+    try:
+        current = tuple(m.username for m in await content.mediator_list(node))
+        username = choice(form, "username", current, label="Mediator")
+        if choice(form, "confirm", ("", "yes"), label="Confirmation") != "yes":
+            raise FormError("tick the box to confirm the removal")
+        actor = await content.mediator_remove(node, username, by=who)
+        log.info("%s removed the mediator %s", who.name, actor.username)
+    except UserError as exc:
+        return await _mediators_page(request, who, status=status_of(exc), error=say(request, exc))
+    raise done(request, PREFIX + "/mediators", "mediator-removed")
 
 
 # ----------------------------------------------------------------------------- follows

@@ -18,6 +18,20 @@ FR: dict[str, str] = {
     "Follows": "Abonnements",
     "Deliveries": "Envois",
     "Settings": "Réglages",
+    "SEL": "SEL",
+    "Time bank (SEL)": "Banque de temps (SEL)",
+    "accounts, peer sections, check, export": "comptes, sections pairs, vérification, export",
+    "to approve: {n}": "à approuver\u00a0: {n}",
+    "add, remove": "ajouter, retirer",
+    "Post a note": "Publier une note",
+    "Note": "Note",
+    "Plain text, public: sent by the section's account {handle} to its followers (Mastodon "
+    "and others); links are kept.": (
+        "Texte simple, public\u00a0: envoyé par le compte de la section {handle} à ses abonnés "
+        "(Mastodon et autres)\u00a0; les liens sont conservés."
+    ),
+    "Post": "Publier",
+    "The section's public page": "La page publique de la section",
     "Back to your page": "Retour à votre page",
     "Deliveries that died": "Envois abandonnés",
     "Deliveries that died: {n}": "Envois abandonnés\u00a0: {n}",
@@ -114,11 +128,7 @@ FR: dict[str, str] = {
     "Revoke": "Révoquer",
     "Revoke the certification": "Révoquer la certification",
     "attestation": "attestation",
-    "Mediator profiles are added and removed on the server for now: coopnet mediator add "
-    "NAME, coopnet mediator remove NAME.": (
-        "Pour l'instant, les profils de médiateurs s'ajoutent et se retirent sur le serveur\u00a0: "
-        "coopnet mediator add NOM, coopnet mediator remove NOM."
-    ),
+    "Add or remove mediators": "Ajouter ou retirer des médiateurs",
     "The seat authorises sections to certify their mediators. Each authorisation is signed, "
     "announced to the section and its followers, and can be revoked.": (
         "Le siège autorise les sections à certifier leurs médiateurs. Chaque autorisation est "
@@ -129,6 +139,153 @@ FR: dict[str, str] = {
     "Authorise": "Autoriser",
     "Authorised sections": "Sections autorisées",
     "No section authorised yet.": "Aucune section autorisée pour l'instant.",
+    # Mediators.
+    "Each mediator has a public profile and account on the fediverse, publishes offers and "
+    "answers replies. Certify them on the Certifications page; give someone a login for them "
+    "on the Accounts page.": (
+        "Chaque médiateur a un profil public et un compte sur le fédivers, publie des offres et "
+        "répond aux messages. Certifiez-le sur la page Certifications\u00a0; donnez à quelqu'un "
+        "un identifiant pour lui sur la page Comptes."
+    ),
+    "The section's mediators": "Les médiateurs de la section",
+    "Public page": "Page publique",
+    "Edit the profile": "Modifier le profil",
+    "Remove a mediator": "Retirer un médiateur",
+    "confirm: followers are told, the offers end, a certification is revoked": (
+        "confirmer\u00a0: les abonnés sont prévenus, les offres prennent fin, une "
+        "certification est révoquée"
+    ),
+    "Remove the mediator": "Retirer le médiateur",
+    "Only the first ones are shown; 'coopnet mediator list' lists them all.": (
+        "Seuls les premiers sont affichés\u00a0; « coopnet mediator list » les liste tous."
+    ),
+    "Add a mediator": "Ajouter un médiateur",
+    "User name": "Nom d'utilisateur",
+    "1 to 30 lower-case letters, digits or '_': the fediverse account @name@{host}; it cannot "
+    "change later.": (
+        "1 à 30 lettres minuscules, chiffres ou «\u00a0_\u00a0»\u00a0: le compte fédivers "
+        "@nom@{host}\u00a0; il ne pourra plus changer."
+    ),
+    "Presentation": "Présentation",
+    "Add the mediator": "Ajouter le médiateur",
+    # The time bank (SEL).
+    "Ledger check": "Vérification du journal",
+    "Entries checked: {n}. The ledger is sound: chain intact, balances derived again, sum zero.": (
+        "Écritures vérifiées\u00a0: {n}. Le journal est sain\u00a0: chaîne intacte, soldes "
+        "recalculés, somme nulle."
+    ),
+    "Entries checked: {n}. Problems found: {p}.": (
+        "Écritures vérifiées\u00a0: {n}. Problèmes trouvés\u00a0: {p}."
+    ),
+    "Only the first ones are shown; 'coopnet sel verify' lists them all.": (
+        "Seuls les premiers sont affichés\u00a0; « coopnet sel verify » les liste tous."
+    ),
+    "Reconciliation with": "Rapprochement avec",
+    "In agreement: both sections record the same exchanges and opposite balances.": (
+        "En accord\u00a0: les deux sections enregistrent les mêmes échanges et des soldes opposés."
+    ),
+    "Settling: exchanges are still on their way; check again in a moment.": (
+        "Règlement en cours\u00a0: des échanges sont encore en route\u00a0; vérifiez de nouveau "
+        "dans un instant."
+    ),
+    "Disagreement: the two sections' records differ.": (
+        "Désaccord\u00a0: les enregistrements des deux sections diffèrent."
+    ),
+    "Clearing balance here": "Solde de compensation ici",
+    "at the peer": "chez la section pair",
+    "In flight": "En route",
+    "Differences": "Différences",
+    "Only the first ones are shown; 'coopnet sel reconcile' lists them all.": (
+        "Seuls les premiers sont affichés\u00a0; « coopnet sel reconcile » les liste tous."
+    ),
+    "Member accounts: {n}, open: {o}.": "Comptes de membres\u00a0: {n}, ouverts\u00a0: {o}.",
+    "Every account; open one": "Tous les comptes\u00a0; en ouvrir un",
+    "Members' balances": "Soldes des membres",
+    "Peer sections' balances": "Soldes des sections pairs",
+    "Sum of all balances": "Somme de tous les soldes",
+    "zero, as it must be": "nulle, comme il se doit",
+    "Waiting for approval": "En attente d'approbation",
+    "Approve": "Approuver",
+    "Peer sections": "Sections pairs",
+    "Members of a peer section and ours pay each other; the clearing balance is what our "
+    "members spent there minus what theirs spent here, kept between the two limits.": (
+        "Les membres d'une section pair et les nôtres se paient mutuellement\u00a0; le solde de "
+        "compensation est ce que nos membres y ont dépensé moins ce que les siens ont dépensé "
+        "ici, maintenu entre les deux limites."
+    ),
+    "Clearing balance": "Solde de compensation",
+    "their members may spend here": "ses membres peuvent dépenser ici",
+    "ours there": "les nôtres là-bas",
+    "No peer section yet.": "Aucune section pair pour l'instant.",
+    "Only the first ones are shown; 'coopnet sel balances' lists them all.": (
+        "Seuls les premiers sont affichés\u00a0; « coopnet sel balances » les liste tous."
+    ),
+    "Reconcile with a peer": "Rapprocher avec une section pair",
+    "Peer section": "Section pair",
+    "Asks the peer for its records of our exchanges and compares them with ours.": (
+        "Demande à la section pair ses enregistrements de nos échanges et les compare aux nôtres."
+    ),
+    "Reconcile": "Rapprocher",
+    "Add a peer section, or change its limits": "Ajouter une section pair, ou changer ses limites",
+    "Their members may spend here (hours)": "Ses membres peuvent dépenser ici (heures)",
+    "Our members may spend there (hours)": "Nos membres peuvent dépenser là-bas (heures)",
+    "Net of what the other side spends: 10, 1.5, 1h30 or 90m.": (
+        "Déduction faite de ce que l'autre côté dépense\u00a0: 10, 1,5, 1h30 ou 90m."
+    ),
+    "Save the peer": "Enregistrer la section pair",
+    "Latest exchanges": "Derniers échanges",
+    "Check and export": "Vérification et export",
+    "Check the ledger": "Vérifier le journal",
+    "Re-reads every entry: the hash chain, each balance derived again, the sum at zero.": (
+        "Relit chaque écriture\u00a0: la chaîne de hachage, chaque solde recalculé, la somme "
+        "à zéro."
+    ),
+    "Export the accounts (CSV)": "Exporter les comptes (CSV)",
+    "Export the exchanges (CSV)": "Exporter les échanges (CSV)",
+    "sel-status-open": "ouvert",
+    "sel-status-requested": "demandé, à approuver",
+    "sel-status-closed": "fermé",
+    "sel-kind-member": "membre",
+    "sel-kind-clearing": "section pair",
+    "SEL accounts": "Comptes SEL",
+    "Open a member account": "Ouvrir un compte de membre",
+    "Account code": "Code du compte",
+    "Lower-case letters, digits, '.', '_' or '-'; it cannot change later.": (
+        "Lettres minuscules, chiffres, «\u00a0.\u00a0», «\u00a0_\u00a0» "
+        "ou «\u00a0-\u2060\u00a0»\u00a0; il ne pourra plus changer."
+    ),
+    "Holder's name": "Nom du titulaire",
+    "Lower limit (hours)": "Limite basse (heures)",
+    "Upper limit (hours)": "Limite haute (heures)",
+    "Left empty: the section's default ({limits}).": (
+        "Vide\u00a0: la valeur par défaut de la section ({limits})."
+    ),
+    "The lower limit is 0 or below, the upper 0 or above: 20, 1.5, 1h30 or 90m.": (
+        "La limite basse est 0 ou moins, la haute 0 ou plus\u00a0: 20, 1,5, 1h30 ou 90m."
+    ),
+    "Open the account": "Ouvrir le compte",
+    "Then invite its holder, choosing this SEL account:": (
+        "Invitez ensuite son titulaire en choisissant ce compte SEL\u00a0:"
+    ),
+    "All SEL accounts": "Tous les comptes SEL",
+    "No SEL account yet.": "Aucun compte SEL pour l'instant.",
+    "Approve the account": "Approuver le compte",
+    "Close the account": "Fermer le compte",
+    "Only an account at zero, with nothing reserved, can close.": (
+        "Seul un compte à zéro, sans rien de réservé, peut être fermé."
+    ),
+    "Open the account again": "Rouvrir le compte",
+    "The balance must stay between them.": "Le solde doit rester entre les deux.",
+    "Change the limits": "Changer les limites",
+    "Exchanges": "Échanges",
+    "Cancel this exchange": "Annuler cet échange",
+    "confirm: a reversing entry gives the hours back": (
+        "confirmer\u00a0: une écriture inverse rend les heures"
+    ),
+    "Cancel the exchange": "Annuler l'échange",
+    "Only the latest ones are shown; the CSV export of the exchanges has them all.": (
+        "Seuls les plus récents sont affichés\u00a0; l'export CSV des échanges les contient tous."
+    ),
     # Follows.
     "Followers and following": "Abonnés et abonnements",
     "The section's account:": "Le compte de la section\u00a0:",
@@ -207,6 +364,24 @@ FR: dict[str, str] = {
         "Demande d'abonnement envoyée\u00a0; elle apparaît acceptée dès que l'autre côté répond."
     ),
     "Dead deliveries queued again.": "Envois abandonnés relancés.",
+    "Note posted; followers receive it.": "Note publiée\u00a0; les abonnés la reçoivent.",
+    "Mediator added; invite an account for them on the Accounts page.": (
+        "Médiateur ajouté\u00a0; invitez un compte pour lui sur la page Comptes."
+    ),
+    "Mediator removed; followers are told, their offers end.": (
+        "Médiateur retiré\u00a0; les abonnés sont prévenus, ses offres prennent fin."
+    ),
+    "Peer section saved; its members and ours may now pay each other.": (
+        "Section pair enregistrée\u00a0; ses membres et les nôtres peuvent désormais se payer."
+    ),
+    "SEL account opened.": "Compte SEL ouvert.",
+    "Limits changed.": "Limites changées.",
+    "Account approved; it is open.": "Compte approuvé\u00a0; il est ouvert.",
+    "Account closed.": "Compte fermé.",
+    "Account open again.": "Compte rouvert.",
+    "Exchange cancelled; a reversing entry gave the hours back.": (
+        "Échange annulé\u00a0; une écriture inverse a rendu les heures."
+    ),
     # Form refusals ({field} is a translated label).
     "{field}: expected text, not a file": "{field}\u00a0: du texte est attendu, pas un fichier",
     "{field}: a single line is expected": "{field}\u00a0: une seule ligne est attendue",
@@ -218,6 +393,17 @@ FR: dict[str, str] = {
     ),
     "tick the box to confirm the deletion": "cochez la case pour confirmer la suppression",
     "tick the box to confirm the revocation": "cochez la case pour confirmer la révocation",
+    "tick the box to confirm the removal": "cochez la case pour confirmer le retrait",
+    "tick the box to confirm the cancellation": "cochez la case pour confirmer l'annulation",
+    "{field}: write hours like 1.5, 1h30 or 90m": (
+        "{field}\u00a0: écrivez les heures comme 1,5, 1h30 ou 90m"
+    ),
+    "{field}: a number of hours, zero or more": "{field}\u00a0: un nombre d'heures, zéro ou plus",
+    "the account is already open": "le compte est déjà ouvert",
+    "the account is already closed": "le compte est déjà fermé",
+    "Exchange": "Échange",
+    "Export": "Export",
+    "Account status": "Statut du compte",
     "confirm": "confirmer",
     "Action": "Action",
     "Attestation": "Attestation",
@@ -234,6 +420,14 @@ FR: dict[str, str] = {
     "this bulletin was deleted": "ce bulletin a été supprimé",
     "this bulletin was already deleted": "ce bulletin a déjà été supprimé",
     "a node cannot follow itself": "un nœud ne peut pas se suivre lui-même",
+    "the lower limit must be ≤ 0 and the upper limit ≥ 0": (
+        "la limite basse doit être ≤ 0 et la limite haute ≥ 0"
+    ),
+    "limits beyond 100,000 hours are refused": (
+        "les limites au-delà de 100\u00a0000 heures sont refusées"
+    ),
+    "a section cannot be its own SEL peer": "une section ne peut pas être sa propre section pair",
+    "the text is empty: nothing to post": "le texte est vide\u00a0: rien à publier",
     "only the seat authorises sections; this node is a section": (
         "seul le siège autorise des sections\u00a0; ce nœud est une section"
     ),
@@ -249,4 +443,9 @@ EN: dict[str, str] = {
     "delivery-pending": "waiting",
     "delivery-delivered": "delivered",
     "delivery-dead": "dead",
+    "sel-status-open": "open",
+    "sel-status-requested": "requested, to approve",
+    "sel-status-closed": "closed",
+    "sel-kind-member": "member",
+    "sel-kind-clearing": "peer section",
 }
