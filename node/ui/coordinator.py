@@ -371,21 +371,7 @@ async def user_create(
     try:
         typed["name"] = text(form, "name", limit=64, label="Account name", required=True)
         typed["display_name"] = text(form, "display_name", limit=200, label="Name shown")
-        choices = await users.role_choices(node, who)
-        mediator = choice(
-            form,
-            "mediator",
-            ("", *(u for u, _ in choices.mediators)),
-            label="Mediator profile",
-        )
-        member = choice(form, "member", ("", *(c for c, _ in choices.members)), label="SEL account")
-        coordinator = choice(form, "coordinator", ("", "on"), label="Coordinator")
-        typed.update(mediator=mediator, member=member, coordinator=coordinator)
-        roles = [Role.COORDINATOR.value] if coordinator else []
-        if mediator:
-            roles.append(f"{Role.MEDIATOR}:{mediator}")
-        if member:
-            roles.append(f"{Role.MEMBER}:{member}")
+        roles = await _roles_of(node, who, form, typed)
         invited = await users.user_add(node, who, typed["name"], roles, typed["display_name"])
         log.info("%s created the account %s (%s)", who.name, invited.user.name, ", ".join(roles))
     except UserError as exc:
@@ -393,6 +379,40 @@ async def user_create(
             request, who, status=status_of(exc), error=say(request, exc), typed=typed
         )
     return await _users_page(request, who, invited=invited)
+
+
+async def _roles_of(
+    node: Any, who: Principal, form: MultiDictProxy[Any], typed: dict[str, str]
+) -> list[str]:
+    """The roles a form asks for, chosen only from what the section offers."""
+    choices = await users.role_choices(node, who)
+    mediator = choice(
+        form, "mediator", ("", *(u for u, _ in choices.mediators)), label="Mediator profile"
+    )
+    member = choice(form, "member", ("", *(c for c, _ in choices.members)), label="SEL account")
+    coordinator = choice(form, "coordinator", ("", "on"), label="Coordinator")
+    typed.update(mediator=mediator, member=member, coordinator=coordinator)
+    roles = [Role.COORDINATOR.value] if coordinator else []
+    if mediator:
+        roles.append(f"{Role.MEDIATOR}:{mediator}")
+    if member:
+        roles.append(f"{Role.MEMBER}:{member}")
+    return roles
+
+
+@routes.post(PREFIX + "/users/{name}/roles")
+@admin_post
+async def user_roles(
+    request: web.Request, who: Principal, form: MultiDictProxy[Any]
+) -> web.StreamResponse:
+    node = get_node(request)
+    try:
+        roles = await _roles_of(node, who, form, {})
+        user = await users.user_set_roles(node, who, _account_name(request), roles)
+        log.info("%s set the roles of %s: %s", who.name, user.name, ", ".join(roles))
+    except UserError as exc:
+        return await _account_page(request, who, status=status_of(exc), error=say(request, exc))
+    return await _account_page(request, who)
 
 
 def _account_name(request: web.Request) -> str:
@@ -414,10 +434,22 @@ async def _account_page(
         user = await users.user_get(get_node(request), who, _account_name(request))
     except UserError as exc:
         raise web.HTTPNotFound(text=str(exc)) from exc
+    row = await _row(request, who, user)
+    held = dict(row.roles)
+    typed = {
+        "coordinator": "on" if "coordinator" in held else "",
+        "mediator": held.get("mediator", ""),
+        "member": held.get("member", ""),
+    }
     return page(
         request,
         "ui/coord_user.html",
-        {"account": await _row(request, who, user), "invited": invited},
+        {
+            "account": row,
+            "invited": invited,
+            "choices": await users.role_choices(get_node(request), who),
+            "typed": typed,
+        },
         status=status,
         error=error,
     )

@@ -83,6 +83,11 @@ FR: dict[str, str] = {
     "Previous page": "Page précédente",
     "Next page": "Page suivante",
     "Roles": "Rôles",
+    "Save the roles": "Enregistrer les rôles",
+    "Saving ends this person's sessions: they log in again with the new rights.": (
+        "Enregistrer met fin aux sessions de cette personne\u00a0: elle se reconnecte "
+        "avec ses nouveaux droits."
+    ),
     "Account state": "État du compte",
     "Access": "Accès",
     "Make a new link": "Faire un nouveau lien",

@@ -252,6 +252,31 @@ async def test_a_coordinator_invites_a_mediator_and_another_coordinator(
     assert "au moins un rôle" in page and 'value="nobody"' in page
 
 
+async def test_a_coordinator_changes_an_accounts_roles_from_its_page(
+    make_node: MakeNode, person: People
+) -> None:
+    rn = await section(make_node, run_workers=False)
+    coco = await coordinator(person, rn)
+    awa = await invited(person, rn, "awa", ["member:awa"])
+    page = await coco.get("/admin/users/awa")
+    assert 'action="/admin/users/awa/roles"' in page
+    assert '<option value="awa" selected>' in page  # the current role is preselected
+    # Nothing offered, or nothing at all: refused, the roles unchanged.
+    for form in ({"member": "zz"}, {}):
+        _, page = await coco.post("/admin/users/awa/roles", form, status=400)
+    await coco.post("/admin/users/awa/roles", {"member": "awa", "mediator": "ama"}, status=200)
+    async with rn.node.sessions() as session:
+        user = (await session.execute(select(User).where(User.name == "awa"))).scalar_one()
+        assert {g.role for g in user.grants} == {"member", "mediator"}
+    # awa's session ended: she logs in again and has the new rights.
+    await awa.get("/me", status=303)  # to the login page
+    await awa.log_in("awa")
+    assert "Mes offres" in await awa.get("/me")
+    # A coordinator cannot take the role from themselves.
+    _, page = await coco.post("/admin/users/coco/roles", {"member": "awa"}, status=400)
+    assert "propre compte" in page or "own account" in page
+
+
 # --------------------------------------------------------------------------------------------
 # Bulletins
 # --------------------------------------------------------------------------------------------
