@@ -721,6 +721,7 @@ async def _certifications_page(
     status: int = 200,
     error: str | None = None,
     typed: Mapping[str, str] | None = None,
+    report: Any = None,
 ) -> web.Response:
     node = get_node(request)
     seat = node.config.role == "seat"
@@ -728,6 +729,7 @@ async def _certifications_page(
         request,
         "ui/coord_certifications.html",
         {
+            "report": report,
             "seat": seat,
             "mediators": [] if seat else await certification.mediator_standings(node, by=who),
             "authorizations": await certification.authorizations(node, by=who) if seat else [],
@@ -742,6 +744,23 @@ async def _certifications_page(
 @admin
 async def certifications_page(request: web.Request, who: Principal) -> web.StreamResponse:
     return await _certifications_page(request, who)
+
+
+@routes.post(PREFIX + "/certifications/verify")
+@admin_post
+async def verify_chain(
+    request: web.Request, who: Principal, form: MultiDictProxy[Any]
+) -> web.StreamResponse:
+    """Any actor's certification chain, checked as 'coopnet verify' does."""
+    typed: dict[str, str] = {}
+    try:
+        typed["actor"] = text(form, "actor", limit=2048, label="Account or address", required=True)
+        report = await certification.verify(get_node(request), typed["actor"])
+    except UserError as exc:
+        return await _certifications_page(
+            request, who, status=status_of(exc), error=say(request, exc), typed=typed
+        )
+    return await _certifications_page(request, who, typed=typed, report=report)
 
 
 @routes.post(PREFIX + "/certifications/certify")

@@ -84,6 +84,12 @@ FR: dict[str, str] = {
     "Next page": "Page suivante",
     "Roles": "Rôles",
     "Save the roles": "Enregistrer les rôles",
+    "Check a certification chain": "Vérifier une chaîne de certification",
+    "Chain verified": "Chaîne vérifiée",
+    "Check": "Vérifier",
+    "Chain not verified": "Chaîne non vérifiée",
+    "Account or address": "Compte ou adresse",
+    "Account or address (name@host or URL)": "Compte ou adresse (nom@hôte ou URL)",
     "Saving ends this person's sessions: they log in again with the new rights.": (
         "Enregistrer met fin aux sessions de cette personne\u00a0: elle se reconnecte "
         "avec ses nouveaux droits."

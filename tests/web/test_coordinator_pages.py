@@ -19,6 +19,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
+from markupsafe import escape
 from sqlalchemy import func, select
 
 from models.accounts import OPERATOR, Invitation, Principal, User, WebSession
@@ -414,6 +415,26 @@ async def test_a_coordinator_certifies_a_mediator_and_revokes_it(
     async with coco.http.get(row.uri) as r:
         assert r.status == 410
     assert "Non certifié" in await coco.get("/admin/certifications")
+
+
+async def test_a_coordinator_checks_a_certification_chain_from_the_page(
+    make_node: MakeNode, person: People
+) -> None:
+    """The page runs what 'coopnet verify' runs and shows its report: here a
+    certified mediator of a section whose seat never authorised it."""
+    rn = await section(make_node)
+    await certification.certify(rn.node, "ama", by=OPERATOR)
+    coco = await coordinator(person, rn)
+    await coco.get("/admin/certifications")
+    _, page = await coco.post(
+        "/admin/certifications/verify", {"actor": f"{rn.url}/users/ama"}, status=200
+    )
+    assert "Chaîne non vérifiée" in page
+    cli = await certification.verify(rn.node, f"{rn.url}/users/ama")
+    assert not cli.ok and cli.reason
+    assert str(escape(cli.reason)) in page  # the same reason as the CLI's, as the page escapes it
+    await coco.get("/admin/certifications")
+    _, page = await coco.post("/admin/certifications/verify", {"actor": ""}, status=400)
 
 
 async def test_the_seat_authorises_a_section_from_its_page(
