@@ -89,7 +89,9 @@ async def test_a_mediator_publishes_an_offer_and_answers_a_reply_in_the_browser(
 
     offers = await content.offer_list(rn.node)
     async with MastodonLikePeer() as peer:
-        await peer.reply(offers[0].uri, f"{rn.url}/users/ama", "Bonjour, c'est combien par an ?")
+        reply = await peer.reply(
+            offers[0].uri, f"{rn.url}/users/ama", "Bonjour, c'est combien par an ?"
+        )
         await wait_for_text(page, f"{base}/offers", "Réponses du fédivers non lues")
         await check_page(page, f"{base}/offers", "mediator-offers-unread", lang="fr")
         await check_page(page, f"{base}/inbox", "mediator-inbox", lang="fr")
@@ -104,6 +106,10 @@ async def test_a_mediator_publishes_an_offer_and_answers_a_reply_in_the_browser(
             lambda r: r.type == "Create" and "120 EUR" in str(r.object.get("content"))
         )
         assert answer.display == (True, "native")
+        # Signed by the mediator, checked by the peer on its own, in reply to alice.
+        assert answer.key_id == f"{rn.url}/users/ama#main-key" and answer.verified_via
+        assert answer.object["inReplyTo"] == reply
+        assert peer.actor_id("alice") in answer.object["to"]
     await check_page(page, f"{base}/inbox?lang=en", "mediator-inbox-en", lang="en")
 
     await page.goto(f"{base}/offers")
