@@ -408,6 +408,9 @@ async def test_a_coordinator_adds_and_removes_a_mediator(
     coco = await coordinator_of(person, rn)
     page = await coco.get("/admin/mediators")
     assert "Ama Mensah" in page and 'href="/me/mediator/ama/profile"' in page
+    title = page.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert title.startswith("Médiateurs · ") and "<" not in title
+    assert page.count('id="remove"') == 1  # the remove form once, in the page
     resp, _ = await coco.post(
         "/admin/mediators",
         {
