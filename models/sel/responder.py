@@ -56,8 +56,17 @@ async def handle_offer(
     clearing = await clearing_account(session, signer.uri)
     obj = activity.get("object")
     uri = get_id(obj)
+    # Locked: a repeated Offer past the expiry and the member's answer from the
+    # web (another process on PostgreSQL) must not both decide an awaiting row.
     existing = (
-        (await session.execute(select(Exchange).where(Exchange.uri == uri))).scalar_one_or_none()
+        (
+            await session.execute(
+                select(Exchange)
+                .where(Exchange.uri == uri)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+        ).scalar_one_or_none()
         if uri
         else None
     )
@@ -300,6 +309,16 @@ async def answer_awaiting(
     sees which, and the peer gets the same answer as for any refusal.
     """
     now = now or utcnow()
+    # Read again under the row's lock (see handle_offer): whoever comes second
+    # finds it decided.
+    ex = (
+        await session.execute(
+            select(Exchange)
+            .where(Exchange.id == ex.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).scalar_one()
     if ex.role != Role.RESPONDER or ex.state != State.AWAITING:
         raise ExchangeError(f"this exchange is {ex.state}; only an awaiting one can be answered")
     payee = await session.get(Account, ex.payee_id) if ex.payee_id else None

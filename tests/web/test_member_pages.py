@@ -382,3 +382,35 @@ async def test_an_exchange_nobody_confirmed_is_refused_when_asked_after_its_expi
     refused = await state_at(marseille, "refused")
     assert refused.reason_code == "expired"
     assert (await balances(lome))["awa"] == 0 and (await balances(marseille))["bob"] == 0
+
+
+async def test_two_answers_at_once_to_an_awaiting_exchange_decide_it_once(
+    make_node: MakeNode,
+) -> None:
+    """A confirmation and a decline racing (two browser tabs; on PostgreSQL two
+    connections): the row is read under its lock, so one decides and the other
+    finds it decided; one answer only goes to the payer's section."""
+    from models.outbox import Activity
+
+    lome, marseille = await peered(make_node, sel_confirm_incoming=True)
+    host = marseille.url.split("://", 1)[1]
+    await sel.exchange(lome.node, "awa", f"bob@{host}", "1", "Cours", by=OPERATOR)
+    waiting = await state_at(marseille, "awaiting")
+    results = await asyncio.gather(
+        sel.confirm(marseille.node, waiting.uuid, "bob", by=OPERATOR),
+        sel.reject(marseille.node, waiting.uuid, "bob", "non", by=OPERATOR),
+        return_exceptions=True,
+    )
+    assert sum(isinstance(r, Exception) for r in results) == 1, results
+    async with marseille.node.sessions() as session:
+        answers = (
+            await session.scalars(
+                select(Activity).where(
+                    Activity.type.in_(["Accept", "Reject"]), Activity.ordered.is_(True)
+                )
+            )
+        ).all()
+    assert len(answers) == 1
+    final = await only_exchange(marseille)
+    assert final.state in ("committed", "refused")
+    await state_at(lome, "settled" if final.state == "committed" else "rejected")
