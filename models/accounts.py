@@ -67,6 +67,8 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(256))
     #: 'fr' or 'en'; None follows the browser.
     language: Mapped[str | None] = mapped_column(String(8))
+    #: Where password links are mailed when the node has a mail server; optional.
+    email: Mapped[str | None] = mapped_column(String(254))
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -209,6 +211,25 @@ def check_name(name: str) -> str:
     return name
 
 
+#: One address, as people type it: something@domain.tld, no spaces, no angle
+#: brackets or commas (nothing that could add a second recipient or a header).
+EMAIL_RE = re.compile(
+    r"[^@\s<>,;:\\\"()\[\]]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?"
+)
+
+
+def check_email(email: str) -> str | None:
+    """The address as stored (None for an empty one), or a refusal that says why."""
+    email = email.strip()
+    if not email:
+        return None
+    if len(email) > 254 or not EMAIL_RE.fullmatch(email) or "." not in email.split("@")[1]:
+        raise AccountError("this is not an e-mail address: write it as name@example.org")
+    if any(ord(c) < 32 or ord(c) == 127 for c in email):
+        raise AccountError("an e-mail address cannot hold control characters")
+    return email
+
+
 def check_password(password: str) -> str:
     if len(password) < MIN_PASSWORD:
         raise AccountError(f"the password must have at least {MIN_PASSWORD} characters")
@@ -229,14 +250,16 @@ async def create_user(
     name: str,
     grants: list[tuple[Role, int | None, int | None]],
     display_name: str = "",
+    email: str = "",
 ) -> User:
     """A new account with its roles; the caller then makes its invitation."""
     name = check_name(name.lower())
+    address = check_email(email)
     if not grants:
         raise AccountError("give the account at least one role")
     if await session.scalar(select(User.id).where(User.name == name)) is not None:
         raise AccountError(f"an account named {name!r} already exists")
-    user = User(name=name, display_name=display_name.strip()[:200], grants=[])
+    user = User(name=name, display_name=display_name.strip()[:200], email=address, grants=[])
     for role, actor_id, account_id in grants:
         user.grants.append(Grant(role=role, actor_id=actor_id, sel_account_id=account_id))
     session.add(user)

@@ -24,6 +24,7 @@ conversation in the same inbox.
 from __future__ import annotations
 
 import html
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -473,8 +474,24 @@ async def send_answer(
     if remote is None or remote.deleted_at is not None:
         raise MessageError("this person's account is gone: the answer cannot be delivered")
     now = utcnow()
-    ident = urls.object(new_uuid())
+    uuid = new_uuid()
+    ident = urls.object(uuid)
     note = answer_to_ap(urls, actor, ident, message, remote, text, now)
+    if message.public:
+        # A public answer is one of our posts: its id resolves (a server that
+        # receives a reply to it fetches it to thread the conversation). A
+        # private one is not served to anyone: we do not check who fetches.
+        session.add(
+            LocalObject(
+                uuid=uuid,
+                uri=ident,
+                local_actor_id=actor.id,
+                type="Note",
+                content=note["content"],
+                body=json.dumps(note, ensure_ascii=False),
+                published=now,
+            )
+        )
     activity = {
         "@context": CONTEXT,
         "id": urls.activity(new_uuid()),

@@ -15,7 +15,8 @@ def add_parsers(sub: Any, data: Callable[[argparse.ArgumentParser], None]) -> No
         help="accounts for the web interface: invite, reset, disable, list",
         description="People use the node from their browser with an account. An account is "
         "created with its roles and a one-time link (valid 7 days) where its holder chooses "
-        "a password; there is no sign-up and no e-mail needed.",
+        "a password; there is no sign-up. With [mail] in config.toml and an address on the "
+        "account (--email), the link is also mailed; without, give it by hand.",
     )
     usub = user.add_subparsers(dest="action", metavar="ACTION", required=True)
 
@@ -34,6 +35,12 @@ def add_parsers(sub: Any, data: Callable[[argparse.ArgumentParser], None]) -> No
         help=f"{ROLE_HELP}; repeat for several roles",
     )
     p.add_argument("--display-name", default="", help="the name shown on pages")
+    p.add_argument(
+        "--email",
+        default="",
+        metavar="ADDRESS",
+        help="where password links are mailed (only when [mail] is configured)",
+    )
 
     p = usub.add_parser(
         "roles",
@@ -52,6 +59,16 @@ def add_parsers(sub: Any, data: Callable[[argparse.ArgumentParser], None]) -> No
     )
     data(p)
     p.add_argument("name", metavar="NAME")
+
+    p = usub.add_parser(
+        "email",
+        help="set or remove an account's e-mail address",
+        description="Set the address password links are mailed to ([mail] in config.toml); "
+        "an empty ADDRESS ('') removes it.",
+    )
+    data(p)
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("address", metavar="ADDRESS")
 
     p = usub.add_parser("disable", help="disable an account and end its sessions")
     data(p)
@@ -75,10 +92,12 @@ async def run(args: argparse.Namespace, node: Any) -> int:
 
     a = args.action
     if a == "add":
-        invited = await users.user_add(node, OPERATOR, args.name, args.role, args.display_name)
+        invited = await users.user_add(
+            node, OPERATOR, args.name, args.role, args.display_name, args.email
+        )
         print(f"account {invited.user.name} created; give its holder this link (valid 7 days):")
         print(invited.link)
-        return 0
+        return _mail_outcome(invited)
     if a == "roles":
         user = await users.user_set_roles(node, OPERATOR, args.name, args.role)
         roles = ", ".join(await users.describe_grants(node, user))
@@ -88,6 +107,10 @@ async def run(args: argparse.Namespace, node: Any) -> int:
         invited = await users.user_reset(node, OPERATOR, args.name)
         print(f"new link for {invited.user.name} (valid 7 days; earlier links stop working):")
         print(invited.link)
+        return _mail_outcome(invited)
+    if a == "email":
+        user = await users.user_set_email(node, OPERATOR, args.name, args.address)
+        print(f"{user.name}: " + (f"links go to {user.email}" if user.email else "no address"))
         return 0
     if a in ("disable", "enable"):
         user = await users.user_disable(node, OPERATOR, args.name, disabled=a == "disable")
@@ -108,8 +131,24 @@ async def run(args: argparse.Namespace, node: Any) -> int:
                 if u.password_hash
                 else "invited (no password yet)"
             )
-            print(f"{u.name:20} {state:26} {roles}")
+            print(f"{u.name:20} {state:26} {roles}" + (f"  <{u.email}>" if u.email else ""))
         if not rows:
             print("no accounts yet ('coopnet user add' creates one)")
         return 0
     raise ValueError(a)
+
+
+def _mail_outcome(invited: Any) -> int:
+    """Say whether the link was mailed; a failed mail is exit status 1 (the link stands)."""
+    import sys
+
+    if invited.mailed_to:
+        print(f"mailed to {invited.mailed_to}")
+    if invited.mail_error:
+        print(
+            f"coopnet: the link was not mailed ({invited.mail_error}); it is valid all the "
+            "same: give it by hand, or fix [mail] in config.toml and run 'coopnet user reset'",
+            file=sys.stderr,
+        )
+        return 1
+    return 0

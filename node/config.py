@@ -20,6 +20,7 @@ CONFIG_NAME = "coopnet.toml"
 DB_NAME = "coopnet.db"
 ROLES = ("section", "seat")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class ConfigError(Exception):
@@ -144,6 +145,15 @@ class Config:
     sel_upper_minutes: int = 1200
     #: An exchange offered by a peer section waits for the paid member's confirmation.
     sel_confirm_incoming: bool = False
+    #: An SMTP server for password links; empty: no mail, links are handed over by hand.
+    mail_host: str = ""
+    mail_port: int = 587
+    #: "starttls" (port 587), "tls" (port 465) or "none" (a relay on this machine only).
+    mail_security: str = "starttls"
+    mail_username: str = ""
+    mail_password: str = ""
+    #: The From: address, e.g. "Section de Lomé <noreply@lome.example>".
+    mail_from: str = ""
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -248,6 +258,19 @@ upper_limit_minutes = {self.sel_upper_minutes}
 # until our member confirms it (on their page); false: decided at once.
 confirm_incoming = {str(self.sel_confirm_incoming).lower()}
 
+[mail]
+# Optional: an SMTP server through which invitation and password links are
+# mailed to accounts that have an address. Empty host: no mail is sent and the
+# coordinator hands the links over themselves (the node needs no mail server).
+host = {q(self.mail_host)}
+port = {self.mail_port}
+# "starttls" (usually port 587), "tls" (port 465) or "none" (local relay only).
+security = {q(self.mail_security)}
+username = {q(self.mail_username)}
+password = {q(self.mail_password)}
+# e.g. "Section de Lomé <noreply@lome.example>"
+from = {q(self.mail_from)}
+
 [delivery]
 # Deliveries in flight at once.
 concurrency = {self.delivery_concurrency}
@@ -296,6 +319,14 @@ _SCHEMA: dict[str, dict[str, tuple[str, type | tuple[type, ...]]]] = {
         "lower_limit_minutes": ("sel_lower_minutes", int),
         "upper_limit_minutes": ("sel_upper_minutes", int),
         "confirm_incoming": ("sel_confirm_incoming", bool),
+    },
+    "mail": {
+        "host": ("mail_host", str),
+        "port": ("mail_port", int),
+        "security": ("mail_security", str),
+        "username": ("mail_username", str),
+        "password": ("mail_password", str),
+        "from": ("mail_from", str),
     },
     "delivery": {
         "concurrency": ("delivery_concurrency", int),
@@ -365,4 +396,22 @@ def load_config(data_dir: Path) -> Config:
         raise ConfigError(
             f"{path}: delivery.lease_seconds must be longer than federation.http_timeout_seconds"
         )
+    _check_mail(path, values)
     return Config(data_dir=data_dir, **values)
+
+
+MAIL_SECURITY = ("starttls", "tls", "none")
+
+
+def _check_mail(path: Path, values: dict[str, Any]) -> None:
+    if values.get("mail_security", "starttls") not in MAIL_SECURITY:
+        raise ConfigError(f"{path}: mail.security must be one of {', '.join(MAIL_SECURITY)}")
+    if not 0 < values.get("mail_port", 587) <= 65535:
+        raise ConfigError(f"{path}: mail.port {values['mail_port']} is not a TCP port")
+    if values.get("mail_host") and not values.get("mail_from"):
+        raise ConfigError(
+            f"{path}: mail.host is set but mail.from is empty: give the sender address, "
+            'e.g. from = "Section <noreply@section.example>"'
+        )
+    if any(CONTROL_CHARS.search(values.get(k, "")) for k in ("mail_host", "mail_from")):
+        raise ConfigError(f"{path}: mail.host and mail.from cannot hold control characters")

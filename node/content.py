@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from models.accounts import Principal
 from models.actors import LocalActor, get_local_actor, get_node_actor
@@ -103,6 +103,25 @@ async def mediator_remove(node: Node, username: str, *, by: Principal) -> LocalA
     return actor
 
 
+async def _speaker(session: Any, username: str, by: Principal) -> LocalActor:
+    """An actor ``by`` may speak as: one of the section's mediators, or the node
+    actor itself (the section's own offers and the replies sent to it), which is
+    the coordinators'."""
+    actor = await get_local_actor(session, username)
+    if actor is not None and actor.is_node:
+        by.require_coordinator()
+        return actor
+    actor = await get_mediator(session, username)
+    by.require_mediator(actor.id)
+    return actor
+
+
+async def speaker_get(node: Node, username: str, *, by: Principal) -> LocalActor:
+    """A mediator, or the node actor, for a person who may speak as it."""
+    async with node.sessions() as session:
+        return await _speaker(session, username, by)
+
+
 async def mediator_list(node: Node, include_removed: bool = False) -> list[LocalActor]:
     """Public: the same list as the /mediators page."""
     async with node.sessions() as session:
@@ -170,8 +189,9 @@ def offer_preview(draft: OfferDraft) -> Offer:
 async def mediator_offers(
     node: Node, username: str, *, by: Principal, offset: int = 0, limit: int = 30
 ) -> tuple[list[Offer], int]:
-    """A mediator's offers in every state, newest first, and how many in all."""
-    actor = await mediator_get(node, username, by=by)
+    """A mediator's (or the section's own) offers in every state, newest first,
+    and how many in all."""
+    actor = await speaker_get(node, username, by=by)
     async with node.sessions() as session:
         where = Offer.local_actor_id == actor.id
         total = await session.scalar(select(func.count()).select_from(Offer).where(where))
@@ -196,22 +216,27 @@ async def offer_list(node: Node, *, include_ended: bool = False) -> list[Offer]:
 
 
 async def inbox_unread(node: Node, *, by: Principal) -> dict[str, int]:
-    """Unread messages per mediator this person speaks for (coordinators: their own
-    grants only, so a coordinator's header does not count every mediator's mail)."""
-    if not by.mediators:
+    """Unread messages per actor this person speaks for: their mediators and, for a
+    coordinator, the section's own actor (not every mediator's mail: a coordinator
+    may read it, but it is not theirs to answer first)."""
+    if not by.mediators and not by.coordinator:
         return {}
     async with node.sessions() as session:
+        mine = [LocalActor.id.in_(sorted(by.mediators))]
+        if by.coordinator:
+            mine.append(LocalActor.is_node.is_(True))
         actors = await session.scalars(
             select(LocalActor)
-            .where(LocalActor.id.in_(sorted(by.mediators)), LocalActor.deleted_at.is_(None))
+            .where(or_(*mine), LocalActor.deleted_at.is_(None))
             .order_by(LocalActor.username)
         )
         return {a.username: await unread_count(session, [a.id]) for a in actors}
 
 
 async def mediator_overview(node: Node, username: str, *, by: Principal) -> tuple[LocalActor, int]:
-    """A mediator's actor and its unread messages, for a person who may act for it."""
-    actor = await mediator_get(node, username, by=by)
+    """A mediator's (or the node's) actor and its unread messages, for a person
+    who may speak as it."""
+    actor = await speaker_get(node, username, by=by)
     async with node.sessions() as session:
         return actor, await unread_count(session, [actor.id])
 
@@ -220,15 +245,14 @@ async def inbox_list(
     node: Node, username: str, *, by: Principal, offset: int = 0, limit: int = 20
 ) -> tuple[list[FediMessage], int, int]:
     """(messages newest first, how many in all, how many unread)."""
-    actor = await mediator_get(node, username, by=by)
+    actor = await speaker_get(node, username, by=by)
     async with node.sessions() as session:
         rows, total = await list_inbox(session, actor.id, offset=offset, limit=limit)
         return rows, total, await unread_count(session, [actor.id])
 
 
 async def _message(session: Any, node: Node, username: str, ref: int, by: Principal) -> FediMessage:
-    actor = await get_mediator(session, username)
-    by.require_mediator(actor.id)
+    actor = await _speaker(session, username, by)
     message = await get_message(session, ref)
     if message.local_actor_id != actor.id:
         # Someone else's message: as if it did not exist for this mediator.
@@ -252,8 +276,7 @@ async def inbox_read(
 
 async def inbox_mark_all_read(node: Node, username: str, *, by: Principal) -> int:
     async with node.write() as session:
-        actor = await get_mediator(session, username)
-        by.require_mediator(actor.id)
+        actor = await _speaker(session, username, by)
         return await mark_read(session, actor.id)
 
 

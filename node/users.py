@@ -18,6 +18,7 @@ from models.accounts import (
     User,
     accept_invitation,
     authenticate,
+    check_email,
     create_user,
     invitation_user,
     list_users,
@@ -30,6 +31,7 @@ from models.accounts import (
 )
 from models.actors import LocalActor
 from models.sel.accounts import Account, AccountKind
+from node import mail
 from node.context import Node
 
 ROLE_HELP = (
@@ -40,8 +42,29 @@ ROLE_HELP = (
 
 @dataclass(frozen=True)
 class Invited:
+    """A one-time link made for ``user``, and what became of mailing it (if the
+    node has a mail server and the account an address)."""
+
     user: User
     link: str
+    #: The address the link was mailed to; None when it was not mailed.
+    mailed_to: str | None = None
+    #: Why mailing failed (the link stands all the same: give it by hand).
+    mail_error: str | None = None
+
+
+async def _deliver_link(node: Node, user: User, link: str) -> Invited:
+    """Mail the link when the node can; a failure leaves the link valid and says why."""
+    if not user.email or not mail.configured(node.config):
+        return Invited(user, link)
+    message = mail.password_link_message(
+        node.config, user.email, user.display_name or user.name, link, user.language
+    )
+    try:
+        await mail.send(node.config, message)
+    except mail.MailFailed as exc:
+        return Invited(user, link, mail_error=str(exc))
+    return Invited(user, link, mailed_to=user.email)
 
 
 def invitation_link(node: Node, token: str) -> str:
@@ -80,13 +103,30 @@ async def _grants(session: object, roles: list[str]) -> list[tuple[Role, int | N
 
 
 async def user_add(
-    node: Node, by: Principal, name: str, roles: list[str], display_name: str = ""
+    node: Node,
+    by: Principal,
+    name: str,
+    roles: list[str],
+    display_name: str = "",
+    email: str = "",
 ) -> Invited:
     by.require_coordinator()
     async with node.write() as session:
-        user = await create_user(session, name, await _grants(session, roles), display_name)
+        grants = await _grants(session, roles)
+        user = await create_user(session, name, grants, display_name, email)
         token = await new_invitation(session, user)
-    return Invited(user, invitation_link(node, token))
+    return await _deliver_link(node, user, invitation_link(node, token))
+
+
+async def user_set_email(node: Node, by: Principal, name: str, email: str) -> User:
+    """One's own address, or anyone's for a coordinator; an empty one removes it."""
+    address = check_email(email)
+    async with node.write() as session:
+        user = await user_by_name(session, name)
+        if by.user_id != user.id:
+            by.require_coordinator()
+        user.email = address
+    return user
 
 
 async def user_set_roles(node: Node, by: Principal, name: str, roles: list[str]) -> User:
@@ -113,7 +153,7 @@ async def user_reset(node: Node, by: Principal, name: str) -> Invited:
     async with node.write() as session:
         user = await user_by_name(session, name)
         token = await new_invitation(session, user)
-    return Invited(user, invitation_link(node, token))
+    return await _deliver_link(node, user, invitation_link(node, token))
 
 
 async def user_disable(node: Node, by: Principal, name: str, disabled: bool = True) -> User:

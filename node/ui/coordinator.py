@@ -36,7 +36,7 @@ from models.mediators import MAX_SKILLS, Profile
 from models.outbox import DeliveryState
 from models.posts import MAX_NOTE_CHARS
 from models.sel.accounts import AccountStatus, hours
-from node import actions, certification, content, sel, users
+from node import actions, certification, content, mail, sel, users
 from node.i18n import pick_language, register, translator
 from node.ui import auth
 from node.ui.coordinator_messages import EN, FR
@@ -203,6 +203,7 @@ NOTICES = {
     "disabled": "Account disabled; its sessions ended.",
     "enabled": "Account enabled again.",
     "logged-out": "Every session of the account ended.",
+    "email-saved": "E-mail address saved.",
     "published": "Bulletin published; followers receive it.",
     "updated": "Bulletin updated; followers receive the new version.",
     "deleted": "Bulletin deleted; followers are told.",
@@ -296,6 +297,7 @@ class AccountRow:
     state: str
     disabled: bool
     me: bool
+    email: str
 
 
 async def _row(request: web.Request, who: Principal, user: Any) -> AccountRow:
@@ -317,6 +319,7 @@ async def _row(request: web.Request, who: Principal, user: Any) -> AccountRow:
         state,
         user.disabled_at is not None,
         user.id == who.user_id,
+        user.email or "",
     )
 
 
@@ -349,6 +352,7 @@ async def _users_page(
             "choices": await users.role_choices(node, who),
             "typed": typed or {},
             "invited": invited,
+            "mail_on": mail.configured(node.config),
         },
         status=status,
         error=error,
@@ -371,8 +375,11 @@ async def user_create(
     try:
         typed["name"] = text(form, "name", limit=64, label="Account name", required=True)
         typed["display_name"] = text(form, "display_name", limit=200, label="Name shown")
+        typed["email"] = text(form, "email", limit=254, label="E-mail address")
         roles = await _roles_of(node, who, form, typed)
-        invited = await users.user_add(node, who, typed["name"], roles, typed["display_name"])
+        invited = await users.user_add(
+            node, who, typed["name"], roles, typed["display_name"], typed["email"]
+        )
         log.info("%s created the account %s (%s)", who.name, invited.user.name, ", ".join(roles))
     except UserError as exc:
         return await _users_page(
@@ -447,6 +454,7 @@ async def _account_page(
         {
             "account": row,
             "invited": invited,
+            "mail_on": mail.configured(get_node(request).config),
             "choices": await users.role_choices(get_node(request), who),
             "typed": typed,
         },
@@ -472,6 +480,20 @@ async def user_reset(
     except UserError as exc:
         return await _account_page(request, who, status=status_of(exc), error=say(request, exc))
     return await _account_page(request, who, invited=invited)
+
+
+@routes.post(PREFIX + "/users/{name}/email")
+@admin_post
+async def user_email(
+    request: web.Request, who: Principal, form: MultiDictProxy[Any]
+) -> web.StreamResponse:
+    try:
+        address = text(form, "email", limit=254, label="E-mail address")
+        user = await users.user_set_email(get_node(request), who, _account_name(request), address)
+        log.info("%s set the e-mail address of %s", who.name, user.name)
+    except UserError as exc:
+        return await _account_page(request, who, status=status_of(exc), error=say(request, exc))
+    raise done(request, f"{PREFIX}/users/{user.name}", "email-saved")
 
 
 @routes.post(PREFIX + "/users/{name}/disable")

@@ -10,6 +10,29 @@ words to the few ids that are codes (a state shown through
 from __future__ import annotations
 
 FR: dict[str, str] = {
+    # E-mail of password links ([mail]).
+    "E-mail address": "Adresse e-mail",
+    "optional": "facultatif",
+    "The link is also mailed to this address.": "Le lien est aussi envoyé à cette adresse.",
+    "This node sends no mail ([mail] in config.toml): give the link by hand.": (
+        "Ce nœud n'envoie pas de courriel ([mail] dans config.toml) : donnez le lien vous-même."
+    ),
+    "The link was also mailed to": "Le lien a aussi été envoyé à",
+    "The link could not be mailed: give it by hand.": (
+        "Le lien n'a pas pu être envoyé : donnez-le vous-même."
+    ),
+    "Where password links are mailed (empty: none)": (
+        "Où envoyer les liens de mot de passe (vide : nulle part)"
+    ),
+    "Save the address": "Enregistrer l'adresse",
+    "It is also mailed to the address above.": "Il est aussi envoyé à l'adresse ci-dessus.",
+    "E-mail address saved.": "Adresse e-mail enregistrée.",
+    "this is not an e-mail address: write it as name@example.org": (
+        "ce n'est pas une adresse e-mail : écrivez-la sous la forme nom@exemple.org"
+    ),
+    "an e-mail address cannot hold control characters": (
+        "une adresse e-mail ne peut pas contenir de caractères de contrôle"
+    ),
     # Navigation and the overview.
     "Coordination": "Coordination",
     "Overview": "Vue d'ensemble",
@@ -18,6 +41,7 @@ FR: dict[str, str] = {
     "Follows": "Abonnements",
     "Deliveries": "Envois",
     "Settings": "Réglages",
+    "Offers and replies": "Offres et réponses",
     "SEL": "SEL",
     "Time bank (SEL)": "Banque de temps (SEL)",
     "accounts, peer sections, check, export": "comptes, sections pairs, vérification, export",

@@ -86,7 +86,8 @@ class MediatorLinks:
     username: str
     name: str
     home: str
-    profile: str
+    #: None for the node actor: its profile is the node's settings (/admin/settings).
+    profile: str | None
     offers: str
     new_offer: str
     inbox: str
@@ -99,7 +100,7 @@ def links_for(actor: LocalActor, unread: int) -> MediatorLinks:
         username=actor.username,
         name=actor.name or actor.username,
         home=f"{base}/offers",
-        profile=f"{base}/profile",
+        profile=None if actor.is_node else f"{base}/profile",
         offers=f"{base}/offers",
         new_offer=f"{base}/offers/new",
         inbox=f"{base}/inbox",
@@ -116,10 +117,20 @@ async def dashboard(node: Node, who: Principal) -> list[MediatorLinks]:
     """
     unread = await content.inbox_unread(node, by=who)
     out = []
-    for actor in await content.mediator_list(node):
+    for actor in await _speakers(node, who):
         if actor.username in unread:
             out.append(links_for(actor, unread[actor.username]))
     return out
+
+
+async def _speakers(node: Node, who: Principal) -> list[LocalActor]:
+    """The actors whose pages ``who`` reaches here: the section itself first (for
+    a coordinator: its own offers and the replies sent to it), then mediators."""
+    mediators = await content.mediator_list(node)
+    mine = [m for m in mediators if who.coordinator or m.id in who.mediators]
+    if who.coordinator:
+        mine.insert(0, await content.speaker_get(node, node.node_username, by=who))
+    return mine
 
 
 async def _context(request: web.Request, who: Principal, username: str) -> dict[str, Any]:
@@ -153,9 +164,8 @@ async def index(request: web.Request) -> web.StreamResponse:
     except UserError as exc:
         return _refusal(request, exc)
     node = get_node(request)
-    mediators = await content.mediator_list(node)
+    mine = await _speakers(node, who)
     unread = await content.inbox_unread(node, by=who)
-    mine = [m for m in mediators if who.coordinator or m.id in who.mediators]
     if len(mine) == 1 and not who.coordinator:
         raise web.HTTPSeeOther(_with_lang(request, links_for(mine[0], 0).home))
     return render(
@@ -176,6 +186,12 @@ async def mediator_home(request: web.Request) -> web.StreamResponse:
 
 
 # ----------------------------------------------------------------------------- profile
+
+
+def _mediator_only(ctx: dict[str, Any]) -> None:
+    """The node actor has no mediator profile: its name and summary are the node's settings."""
+    if ctx["actor"].is_node:
+        raise NotFound("the section's profile is set in the node's settings, not here")
 
 
 def _profile_values(actor: LocalActor) -> dict[str, str]:
@@ -199,6 +215,7 @@ async def profile_page(request: web.Request) -> web.StreamResponse:
     try:
         who = _gate(request)
         ctx = await _context(request, who, request.match_info["username"])
+        _mediator_only(ctx)
     except UserError as exc:
         return _refusal(request, exc)
     return render(
@@ -220,6 +237,7 @@ async def profile_submit(request: web.Request) -> web.StreamResponse:
     try:
         who = _gate(request)
         ctx = await _context(request, who, username)
+        _mediator_only(ctx)
     except UserError as exc:
         return _refusal(request, exc)
     values = {k: _text(form, k) for k in ("name", "summary", "skills", "area", "contact", "avatar")}

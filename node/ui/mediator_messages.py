@@ -16,6 +16,12 @@ FR: dict[str, str] = {
     "Profile": "Profil",
     "unread": "non lues",
     "Unread replies from the fediverse:": "Réponses du fédivers non lues :",
+    "The section itself: offers published in its name, and the replies people send to it.": (
+        "La section elle-même : les offres publiées en son nom et les réponses qu'on lui envoie."
+    ),
+    "the section's profile is set in the node's settings, not here": (
+        "le profil de la section se règle dans les réglages du nœud, pas ici"
+    ),
     "Not allowed": "Non autorisé",
     "Not possible": "Impossible",
     "Back to your page": "Retour à votre page",

@@ -91,10 +91,12 @@ async def test_a_coordinator_runs_the_section_from_the_browser(
     await check_page(page, f"{rn.url}/admin/users", "admin-users", lang="fr")
     await page.fill("#name", "awa")
     await page.fill("#display_name", "Awa Diallo")
+    await page.fill("#email", "awa@example.org")
     await page.select_option("#member", "awa")
     await page.click("form[action='/admin/users'] button[type=submit]")
     assert "/invitation/" in await page.inner_text("main")
     await check_page(page, f"{rn.url}/admin/users/awa", "admin-user", lang="fr")
+    assert "awa@example.org" in await page.inner_text("main")
 
     await check_page(page, f"{rn.url}/admin/bulletins", "admin-bulletins", lang="fr")
     await page.fill("#title", "Bulletin de décembre")
@@ -117,6 +119,20 @@ async def test_a_coordinator_runs_the_section_from_the_browser(
     await check_page(page, f"{rn.url}/admin/deliveries", "admin-deliveries", lang="fr")
     assert "127.0.0.1:9/users/bob/inbox" in await page.inner_text("main")
     await check_page(page, f"{rn.url}/admin/settings", "admin-settings", lang="fr")
+
+    # The section's own offers: what 'coopnet offer publish' without --author does.
+    await page.click("nav.admin a[href='/me/mediator']")
+    await check_page(page, f"{rn.url}/me/mediator", "admin-speakers", lang="fr")
+    await check_page(page, f"{rn.url}/me/mediator/lome/offers/new", "section-offer-new", lang="fr")
+    await page.fill("#title", "Salle de réunion")
+    await page.fill("#description", "Une salle pour **douze** personnes, le samedi matin.")
+    await page.fill("#sel_hours", "2")
+    await page.click("button[value=publish]")
+    await page.wait_for_url("**/me/mediator/lome/offers?done=published*")
+    assert "Salle de réunion" in await page.inner_text("main")
+    await check_page(page, f"{rn.url}/me/mediator/lome/offers", "section-offers", lang="fr")
+    [offer] = await content.offer_list(rn.node)
+    assert offer.title == "Salle de réunion"
     check_console(page)
 
 

@@ -296,7 +296,9 @@ async def test_a_mediator_edits_the_profile_publishes_an_offer_and_answers_a_rep
     assert [(x.username, x.unread, x.inbox) for x in links] == [
         ("ama", 1, "/me/mediator/ama/inbox")
     ]
-    assert await dashboard(rn.node, Principal(name="c", coordinator=True)) == []
+    # A coordinator's dashboard counts the section's own replies, not Ama's mail.
+    coordinator = await dashboard(rn.node, Principal(name="c", coordinator=True))
+    assert [(x.username, x.unread, x.profile) for x in coordinator] == [("lome", 0, None)]
     header, _ = await page(browser, f"{rn.url}/me/mediator/ama/offers")
     assert '<span class="badge">1<span class="visually-hidden"> non lues</span></span>' in header
     assert "Réponses du fédivers non lues" in header
@@ -339,6 +341,13 @@ async def test_a_mediator_edits_the_profile_publishes_an_offer_and_answers_a_rep
     assert PUBLIC in note["cc"]  # public like the reply it answers
     (_, answered) = await messages(rn, "ama")
     assert answered.direction == Direction.OUT and answered.uri == note["id"]
+    # The answer's id resolves, as Mastodon fetches it to thread a reply to it.
+    async with browser.get(note["id"], headers={"Accept": "application/activity+json"}) as resp:
+        assert resp.status == 200
+        served = await resp.json(content_type=None)
+    assert served == {**note, "@context": served["@context"]}
+    async with browser.get(note["id"]) as resp:
+        assert resp.status == 200 and "120 EUR par an" in await resp.text()
 
     # Withdrawing: a confirmation page, then the offer leaves the site and timelines.
     confirm, _ = await page(browser, f"{rn.url}/me/mediator/ama/offers/{offer.uuid}/withdraw")
@@ -395,6 +404,10 @@ async def test_a_private_mention_is_kept_and_answered_privately(
     )
     assert answer.object["to"] == [peer.actor_id("alice")] and answer.object["cc"] == []
     assert answer.path == "/users/alice/inbox"  # private: her own inbox
+    async with browser.get(
+        answer.object["id"], headers={"Accept": "application/activity+json"}
+    ) as resp:
+        assert resp.status == 404  # a private answer is served to nobody
     async with rn.node.sessions() as session:
         activity = await session.scalar(
             select(Activity).where(Activity.uri == answer.activity["id"])
@@ -404,6 +417,71 @@ async def test_a_private_mention_is_kept_and_answered_privately(
     again = await peer.reply(answer.object["id"], ama_url, "Merci !", visibility="direct")
     await until(kept(3), "the reply to the answer")
     assert (await messages(rn, "ama"))[-1].uri == again
+
+
+# ----------------------------------------------------------------------------- the section's own
+
+
+async def test_a_coordinator_publishes_offers_as_the_section_and_answers_its_replies(
+    make_node: MakeNode, peer: MastodonLikePeer, browser: aiohttp.ClientSession
+) -> None:
+    """What 'coopnet offer publish' without --author does, from the browser: an offer
+    in the section's name; a reply to it reaches the coordinators' section inbox."""
+    rn = await section(make_node)
+    node_url = f"{rn.url}/users/lome"
+    await peer.follow(rn.acct)
+    await peer.wait_for(lambda r: r.type == "Accept")
+    await log_in_with_link(browser, rn, await invite(rn, "coord", "coordinator"))
+
+    index, _ = await page(browser, f"{rn.url}/me/mediator")
+    assert "La section elle-même" in unescape(index)
+    assert "/me/mediator/lome/offers" in index and "/me/mediator/lome/profile" not in index
+    admin, _ = await page(browser, f"{rn.url}/admin")
+    assert 'href="/me/mediator"' in admin and "Offres et réponses" in admin
+    # No mediator profile for the section: its name and summary are the node's settings.
+    await page(browser, f"{rn.url}/me/mediator/lome/profile", 404)
+
+    form, _ = await page(browser, f"{rn.url}/me/mediator/lome/offers/new")
+    assert "/me/mediator/lome/profile" not in form
+    status, location, _ = await post(
+        browser,
+        rn,
+        "/me/mediator/lome/offers/new",
+        {**OFFER_FORM, "title": "Salle de réunion", "action": "publish"},
+        token=csrf_of(form),
+    )
+    assert status == 303 and location.startswith("/me/mediator/lome/offers?done=published")
+    async with rn.node.sessions() as session:
+        offer = (await session.scalars(select(Offer))).one()
+    assert offer.local_actor_id == (await actor(rn, "lome")).id
+    create = await peer.wait_for(about("Create", offer.uri))
+    assert create.actor == node_url and create.key_id == f"{node_url}#main-key"
+
+    # Alice replies to the section's offer: the coordinators see it and answer.
+    reply_id = await peer.reply(offer.uri, node_url, "Elle est libre samedi ?")
+
+    async def kept() -> bool:
+        return len(await messages(rn, "lome")) == 1
+
+    await until(kept, "the reply kept for the section")
+    me, _ = await page(browser, f"{rn.url}/me")
+    assert "/me/mediator/lome/inbox" in me
+    (message,) = await messages(rn, "lome")
+    read, _ = await page(browser, f"{rn.url}/me/mediator/lome/inbox/{message.id}")
+    assert "Elle est libre samedi ?" in unescape(read)
+    status, _, _ = await post(
+        browser,
+        rn,
+        f"/me/mediator/lome/inbox/{message.id}",
+        {"text": "Oui, de 9 h à 12 h."},
+        token=csrf_of(read),
+    )
+    assert status == 303
+    answer = await peer.wait_for(
+        lambda r: r.type == "Create" and r.object.get("inReplyTo") == reply_id
+    )
+    assert answer.actor == node_url and answer.key_id == f"{node_url}#main-key"
+    assert "de 9 h à 12 h" in answer.object["content"]
 
 
 # ----------------------------------------------------------------------------- who may do what
@@ -442,8 +520,13 @@ async def test_a_mediator_cannot_act_for_another_and_others_get_no_mediator_page
     ):
         refused, _ = await page(browser, f"{rn.url}{path}", 403)
         assert "vous ne pouvez agir que pour votre propre profil" in refused, path
+    # The section's own pages (its offers, the replies sent to it) are the coordinators'.
+    for path in ("/me/mediator/lome/offers", "/me/mediator/lome/inbox"):
+        refused, _ = await page(browser, f"{rn.url}{path}", 403)
+        assert "seule la coordination de cette section" in refused, path
     before = await rn.count(Activity)
     attempts: list[tuple[str, dict[str, str]]] = [
+        ("/me/mediator/lome/offers/new", {**OFFER_FORM, "action": "publish"}),
         ("/me/mediator/kossi/profile", {"name": "Pirate"}),
         ("/me/mediator/kossi/offers/new", {**OFFER_FORM, "action": "publish"}),
         (
