@@ -174,9 +174,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--limit", type=int, default=50, help="rows to show (default 50)")
     s.add_argument("--retry-dead", action="store_true", help="queue every dead delivery again")
 
-    from node import cli_content, cli_sel, cli_users
+    from node import cli_content, cli_hostings, cli_sel, cli_users
 
     cli_content.add_parsers(sub, _data)
+    cli_hostings.add_parsers(sub, _data)
     cli_sel.add_parsers(sub, _data)
     cli_users.add_parsers(sub, _data)
 
@@ -510,6 +511,12 @@ async def cmd_sel(args: argparse.Namespace) -> int:
     return await _with_node(args.data, go)
 
 
+async def cmd_hosting(args: argparse.Namespace) -> int:
+    from node.cli_hostings import run
+
+    return await _with_node(args.data, lambda node: run(args, node))
+
+
 async def cmd_user(args: argparse.Namespace) -> int:
     from node.cli_users import run
 
@@ -532,6 +539,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = 
     "demo": cmd_demo,
     "sel": cmd_sel,
     "user": cmd_user,
+    "hosting": cmd_hosting,
     **dict.fromkeys(
         ("mediator", "offer", "bulletin", "authorize", "certify", "revoke", "verify"), cmd_content
     ),

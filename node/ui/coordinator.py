@@ -204,6 +204,8 @@ NOTICES = {
     "enabled": "Account enabled again.",
     "logged-out": "Every session of the account ended.",
     "email-saved": "E-mail address saved.",
+    "hosting-recorded": "Hosting recorded; it counts for the mediator's month.",
+    "hosting-cancelled": "Purchase cancelled; it stays listed but no longer counts.",
     "published": "Bulletin published; followers receive it.",
     "updated": "Bulletin updated; followers receive the new version.",
     "deleted": "Bulletin deleted; followers are told.",

@@ -10,6 +10,52 @@ words to the few ids that are codes (a state shown through
 from __future__ import annotations
 
 FR: dict[str, str] = {
+    # Hostings bought (/admin/hostings).
+    "Hostings": "Hébergements",
+    "Hostings bought": "Hébergements achetés",
+    "The charter asks each mediator to buy one hosting a month from the section, six a semester.": (
+        "La charte demande à chaque médiateur d'acheter un hébergement par mois à la section, "
+        "six par semestre."
+    ),
+    "Per mediator": "Par médiateur",
+    "Hostings bought per month": "Hébergements achetés par mois",
+    "Total": "Total",
+    "behind": "en retard",
+    "In red: a month that ended without a hosting. 'Behind': fewer hostings than months begun.": (
+        "En rouge : un mois terminé sans hébergement. « En retard » : moins d'hébergements "
+        "que de mois commencés."
+    ),
+    "Record a hosting": "Enregistrer un hébergement",
+    "What was bought": "Ce qui a été acheté",
+    "The client's site, a domain, a mailbox…": "Le site d'un client, un domaine, une messagerie…",
+    "Date of purchase": "Date d'achat",
+    "Price paid": "Prix payé",
+    "Record": "Enregistrer",
+    "Purchases": "Achats",
+    "Cancelled:": "Annulé :",
+    "Cancel this purchase": "Annuler cet achat",
+    "Cancel it": "L'annuler",
+    "No hosting recorded this semester.": "Aucun hébergement enregistré ce semestre.",
+    "Only the latest ones are shown; 'coopnet hosting list' lists them all.": (
+        "Seuls les plus récents sont affichés ; « coopnet hosting list » les liste tous."
+    ),
+    "Hosting recorded; it counts for the mediator's month.": (
+        "Hébergement enregistré ; il compte pour le mois du médiateur."
+    ),
+    "Purchase cancelled; it stays listed but no longer counts.": (
+        "Achat annulé ; il reste listé mais ne compte plus."
+    ),
+    "a hosting cannot be bought in the future: check the date": (
+        "un hébergement ne peut pas être acheté dans le futur : vérifiez la date"
+    ),
+    "that date is too far in the past: check the date": (
+        "cette date est trop ancienne : vérifiez la date"
+    ),
+    "say what was bought (the client's site, a domain…)": (
+        "dites ce qui a été acheté (le site d'un client, un domaine…)"
+    ),
+    "give the reason for the cancellation": "donnez la raison de l'annulation",
+    "{field}: write the date as YYYY-MM-DD": "{field} : écrivez la date sous la forme AAAA-MM-JJ",
     # E-mail of password links ([mail]).
     "E-mail address": "Adresse e-mail",
     "optional": "facultatif",

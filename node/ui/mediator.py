@@ -26,6 +26,7 @@ from models.mediators import MediatorError, Profile
 from models.offers import CATEGORIES, MAX_DESCRIPTION, MAX_TITLE, Offer, OfferDraft, OfferError
 from models.replies import MAX_ANSWER, FediMessage
 from node import content
+from node.charter import hostings
 from node.context import Node
 from node.i18n import register
 from node.pages import category_label, offer_price
@@ -312,6 +313,9 @@ async def offers_page(request: web.Request) -> web.StreamResponse:
             "page": number,
             "more": number * OFFERS_PAGE < total,
             "notice": request.query.get("done"),
+            "hostings": None
+            if ctx["actor"].is_node
+            else await hostings.hosting_tally_of(get_node(request), username, by=who),
         },
     )
 

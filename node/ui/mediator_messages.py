@@ -16,6 +16,11 @@ FR: dict[str, str] = {
     "Profile": "Profil",
     "unread": "non lues",
     "Unread replies from the fediverse:": "Réponses du fédivers non lues :",
+    "Hostings bought from the section this semester:": (
+        "Hébergements achetés à la section ce semestre :"
+    ),
+    "due by now:": "attendus à ce jour :",
+    "the charter: one a month, six a semester": "la charte : un par mois, six par semestre",
     "The section itself: offers published in its name, and the replies people send to it.": (
         "La section elle-même : les offres publiées en son nom et les réponses qu'on lui envoie."
     ),

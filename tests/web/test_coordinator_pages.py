@@ -585,7 +585,7 @@ def admin_routes(rn: RunningNode, bulletin: str) -> tuple[list[str], list[str]]:
         info = route.resource.canonical if route.resource else ""
         if not info.startswith("/admin"):
             continue
-        path = info.replace("{name}", "awa").replace("{uuid}", bulletin)
+        path = info.replace("{name}", "awa").replace("{uuid}", bulletin).replace("{id}", "1")
         assert "{" not in path, f"a placeholder this test does not fill: {info}"
         if route.method == "GET":
             gets.append(path)
