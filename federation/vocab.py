@@ -20,15 +20,92 @@ SECURITY_CONTEXT = "https://w3id.org/security/v1"
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 PUBLIC_ALIASES = frozenset({PUBLIC, "as:Public", "Public"})
 
-#: Namespace of our own JSON-LD extension terms (role of a node, etc.).
-COOPNET_NS = "https://coopnet.example/ns#"
+#: Namespace of our own JSON-LD extension terms: a w3id.org permanent
+#: identifier, so that the IRIs outlive any one domain or host of the project
+#: (w3id.org redirects it to the term list; every node also serves the same
+#: context at ``CONTEXT_PATH``). Decided in docs/decisions.md.
+COOPNET_NS = "https://w3id.org/coopnet/ns#"
+#: Namespaces our terms had before; IRIs in them are read as ours (nodes
+#: running an older coopnet still send them), never written.
+LEGACY_NAMESPACES = ("https://coopnet.example/ns#",)
+#: Where every node serves the context document of our terms.
+CONTEXT_PATH = "/ns"
 
-#: Inline context terms we add; inline so that no consumer has to fetch a
-#: document to understand them, and so that Mastodon's own terms keep their
-#: usual meaning.
-COOPNET_TERMS: dict[str, Any] = {
+#: ValueFlows, which FEP-0837 offers and our SEL exchanges use.
+VF = "https://w3id.org/valueflows/ont/vf#"
+
+#: Every term of ours, once: what each word in our JSON means. The contexts
+#: below take the terms they need from here (and ``context_document`` serves
+#: them all), so a term cannot mean two things in two corners of the code.
+OUR_TERMS: dict[str, Any] = {
     "coopnet": COOPNET_NS,
+    # Actors: a node's role in the network, a mediator's skills.
     "role": "coopnet:role",
+    "skills": "coopnet:skills",
+    # The certification chain (models/attestations.py).
+    "certification": {"@id": "coopnet:certification", "@type": "@id"},
+    "authorization": {"@id": "coopnet:authorization", "@type": "@id"},
+    "SectionAuthorization": "coopnet:SectionAuthorization",
+    "MediatorCertification": "coopnet:MediatorCertification",
+    # Offers (models/offers.py): category, contact, and a price in SEL hours.
+    "category": "coopnet:category",
+    "contact": "coopnet:contact",
+    "selReciprocal": "coopnet:selReciprocal",
+    "selHour": "coopnet:selHour",
+    # SEL exchanges between sections (models/sel/to_ap.py).
+    "sequence": "coopnet:sequence",
+    "reason": "coopnet:reason",
+    "performedOn": "coopnet:performedOn",
+}
+
+#: ValueFlows terms, for offers and SEL exchanges.
+VF_TERMS: dict[str, Any] = {
+    "vf": VF,
+    "Proposal": "vf:Proposal",
+    "Intent": "vf:Intent",
+    "Agreement": "vf:Agreement",
+    "Commitment": "vf:Commitment",
+    "purpose": "vf:purpose",
+    "publishes": "vf:publishes",
+    "reciprocal": "vf:reciprocal",
+    "unitBased": "vf:unitBased",
+    "stipulates": "vf:stipulates",
+    "action": "vf:action",
+    "provider": {"@id": "vf:provider", "@type": "@id"},
+    "receiver": {"@id": "vf:receiver", "@type": "@id"},
+    "resourceConformsTo": {"@id": "vf:resourceConformsTo", "@type": "@id"},
+    "resourceQuantity": "vf:resourceQuantity",
+    "hasUnit": "vf:hasUnit",
+    "hasNumericalValue": "vf:hasNumericalValue",
+}
+
+
+def our_terms(*names: str) -> dict[str, Any]:
+    """The prefix and the named terms of ours, for an inline context."""
+    return {"coopnet": COOPNET_NS, **{n: OUR_TERMS[n] for n in names}}
+
+
+def ours(iri: object) -> str | None:
+    """The local name of one of our IRIs ('selHour'), in the namespace or a
+    legacy one; None for anything else."""
+    if not isinstance(iri, str):
+        return None
+    for ns in (COOPNET_NS, *LEGACY_NAMESPACES):
+        if iri.startswith(ns) and len(iri) > len(ns):
+            return iri[len(ns) :]
+    return None
+
+
+def context_document() -> dict[str, Any]:
+    """The JSON-LD context document a node serves at ``CONTEXT_PATH``."""
+    return {"@context": {**OUR_TERMS, **{k: v for k, v in VF_TERMS.items()}}}
+
+
+#: Inline context terms we add to actors; inline so that no consumer has to
+#: fetch a document to understand them, and so that Mastodon's own terms keep
+#: their usual meaning.
+COOPNET_TERMS: dict[str, Any] = {
+    **our_terms("role", "skills", "certification", "authorization"),
     "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
     "toot": "http://joinmastodon.org/ns#",
     "discoverable": "toot:discoverable",
@@ -36,14 +113,11 @@ COOPNET_TERMS: dict[str, Any] = {
     "schema": "http://schema.org#",
     "PropertyValue": "schema:PropertyValue",
     "value": "schema:value",
+    "areaServed": "schema:areaServed",
     "assertionMethod": {"@id": "https://w3id.org/security#assertionMethod", "@type": "@id"},
     "Multikey": "https://w3id.org/security#Multikey",
     "publicKeyMultibase": "https://w3id.org/security#publicKeyMultibase",
     "controller": {"@id": "https://w3id.org/security#controller", "@type": "@id"},
-    "skills": "coopnet:skills",
-    "areaServed": "schema:areaServed",
-    "certification": {"@id": "coopnet:certification", "@type": "@id"},
-    "authorization": {"@id": "coopnet:authorization", "@type": "@id"},
 }
 
 CONTEXT: list[Any] = [AS_CONTEXT, SECURITY_CONTEXT, COOPNET_TERMS]

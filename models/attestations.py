@@ -22,7 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from federation.integrity import add_proof
-from federation.vocab import AS_CONTEXT, MEDIATOR_CERTIFICATION, SECTION_AUTHORIZATION
+from federation.vocab import (
+    AS_CONTEXT,
+    MEDIATOR_CERTIFICATION,
+    SECTION_AUTHORIZATION,
+    our_terms,
+)
 from models.actors import LocalActor
 from models.base import Base, UTCDateTime, utcnow
 from models.errors import UserError
@@ -35,11 +40,7 @@ DATA_INTEGRITY_CONTEXT = "https://w3id.org/security/data-integrity/v2"
 ATTESTATION_CONTEXT: list[Any] = [
     AS_CONTEXT,
     DATA_INTEGRITY_CONTEXT,
-    {
-        "coopnet": "https://coopnet.example/ns#",
-        SECTION_AUTHORIZATION: f"coopnet:{SECTION_AUTHORIZATION}",
-        MEDIATOR_CERTIFICATION: f"coopnet:{MEDIATOR_CERTIFICATION}",
-    },
+    our_terms(SECTION_AUTHORIZATION, MEDIATOR_CERTIFICATION),
 ]
 
 

@@ -20,7 +20,7 @@ from sqlalchemy import ForeignKey, Integer, String, Text, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from federation.vocab import CONTEXT, PUBLIC
+from federation.vocab import CONTEXT, COOPNET_NS, PUBLIC, VF_TERMS, our_terms
 from models.actors import LocalActor
 from models.base import Base, UTCDateTime, utcnow
 from models.errors import UserError
@@ -39,28 +39,28 @@ CATEGORIES = {
     "help": "Entraide",
     "other": "Autre",
 }
-VF = "https://w3id.org/valueflows/ont/vf#"
+OFFER_VF_TERMS = (
+    "vf",
+    "Proposal",
+    "Intent",
+    "purpose",
+    "publishes",
+    "reciprocal",
+    "unitBased",
+    "action",
+    "resourceConformsTo",
+    "resourceQuantity",
+    "hasUnit",
+    "hasNumericalValue",
+)
 #: ValueFlows resource for an hour of SEL time, in our namespace.
-SEL_HOUR = "https://coopnet.example/ns#selHour"
+SEL_HOUR = f"{COOPNET_NS}selHour"
 #: FEP-0837 terms. ValueFlows 1.0 puts hasUnit/hasNumericalValue in vf: (Mitra
 #: followed in 2026); the FEP text still says om2:. We follow ValueFlows.
 OFFER_CONTEXT: list[Any] = CONTEXT + [
     {
-        "vf": VF,
-        "Proposal": "vf:Proposal",
-        "Intent": "vf:Intent",
-        "purpose": "vf:purpose",
-        "publishes": "vf:publishes",
-        "reciprocal": "vf:reciprocal",
-        "unitBased": "vf:unitBased",
-        "action": "vf:action",
-        "resourceConformsTo": {"@id": "vf:resourceConformsTo", "@type": "@id"},
-        "resourceQuantity": "vf:resourceQuantity",
-        "hasUnit": "vf:hasUnit",
-        "hasNumericalValue": "vf:hasNumericalValue",
-        "selReciprocal": "coopnet:selReciprocal",
-        "category": "coopnet:category",
-        "contact": "coopnet:contact",
+        **{k: VF_TERMS[k] for k in OFFER_VF_TERMS},
+        **our_terms("selReciprocal", "category", "contact"),
     }
 ]
 MAX_TITLE = 200
@@ -263,7 +263,7 @@ def offer_to_ap(urls: Urls, actor: LocalActor, offer: Offer) -> dict[str, Any]:
         "publishes": {
             "type": "Intent",
             "action": "deliverService",
-            "resourceConformsTo": f"https://coopnet.example/ns#{offer.category}",
+            "resourceConformsTo": f"{COOPNET_NS}{offer.category}",
             "resourceQuantity": _quantity("1"),
         },
         "unitBased": False,

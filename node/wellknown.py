@@ -10,7 +10,13 @@ from aiohttp import web
 from sqlalchemy import func, select
 
 from federation import nodeinfo
-from federation.vocab import JRD_JSON, NODEINFO_21_CONTENT_TYPE, XRD_XML
+from federation.vocab import (
+    CONTEXT_PATH,
+    JRD_JSON,
+    NODEINFO_21_CONTENT_TYPE,
+    XRD_XML,
+    context_document,
+)
 from federation.webfinger import jrd, parse_acct
 from models.actors import LocalActor, get_local_actor, get_node_actor
 from models.base import utcnow
@@ -111,3 +117,14 @@ async def host_meta(request: web.Request) -> web.Response:
 @routes.get("/.well-known/host-meta.json")
 async def host_meta_json(request: web.Request) -> web.Response:
     return json_response(nodeinfo.host_meta_json(get_node(request).urls.base))
+
+
+@routes.get(CONTEXT_PATH)
+async def namespace_context(request: web.Request) -> web.Response:
+    """Our JSON-LD terms, the same document on every node (what w3id.org/coopnet
+    redirects to). Our activities carry these terms inline; this is for people and
+    JSON-LD processors that want the whole vocabulary in one place."""
+    response = json_response(context_document(), content_type="application/ld+json")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response

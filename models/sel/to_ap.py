@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from federation.vocab import AS_CONTEXT
+from federation.vocab import AS_CONTEXT, VF_TERMS, our_terms
 from models.actors import LocalActor, RemoteActor
 from models.outbox import new_uuid
 from models.sel.exchanges import Exchange, State
@@ -22,20 +22,22 @@ NOT_PEER = "this section does not exchange with yours (not a SEL peer)"
 SEL_CONTEXT: list[Any] = [
     AS_CONTEXT,
     {
-        "vf": "https://w3id.org/valueflows/ont/vf#",
-        "coopnet": "https://coopnet.example/ns#",
-        "Agreement": "vf:Agreement",
-        "Commitment": "vf:Commitment",
-        "stipulates": "vf:stipulates",
-        "action": "vf:action",
-        "provider": {"@id": "vf:provider", "@type": "@id"},
-        "receiver": {"@id": "vf:receiver", "@type": "@id"},
-        "resourceQuantity": "vf:resourceQuantity",
-        "hasUnit": "vf:hasUnit",
-        "hasNumericalValue": "vf:hasNumericalValue",
-        "category": "coopnet:category",
-        "sequence": "coopnet:sequence",
-        "reason": "coopnet:reason",
+        **{
+            k: VF_TERMS[k]
+            for k in (
+                "vf",
+                "Agreement",
+                "Commitment",
+                "stipulates",
+                "action",
+                "provider",
+                "receiver",
+                "resourceQuantity",
+                "hasUnit",
+                "hasNumericalValue",
+            )
+        },
+        **our_terms("category", "sequence", "reason"),
     },
 ]
 
