@@ -230,6 +230,8 @@ class ApClient:
         self.allow_private = allow_private
         self.allow_http = allow_http
         self.clock = clock
+        #: The node's policy on a URL (a blocked domain): the reason to refuse it, or None.
+        self.refuse: Callable[[str], str | None] | None = None
         timeout = session.timeout.total
         self.budget = budget or timeout or 10.0
 
@@ -239,6 +241,9 @@ class ApClient:
             raise FetchError(f"not an http(s) URL: {url!r}")
         if parts.scheme == "http" and not self.allow_http:
             raise FetchError(f"refusing plain http from a public node: {url}")
+        reason = self.refuse(url) if self.refuse else None
+        if reason:
+            raise BlockedAddress(f"{parts.hostname}: {reason}")
         if self.allow_private:
             return
         host = parts.hostname

@@ -299,6 +299,12 @@ async def _receive(request: web.Request) -> web.StreamResponse:
         return resp
     try:
         activity = parse_activity(body)
+        # A blocked domain is refused before its signature is checked: no key
+        # is fetched from it (the signer must be the actor, checked below).
+        await node.refresh_blocks()
+        refused = node.refuses(get_id(activity.get("actor")) or "")
+        if refused:
+            raise InboxError(403, refused)
         try:
             key = await verify_request(
                 request.method,

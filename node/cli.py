@@ -174,10 +174,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--limit", type=int, default=50, help="rows to show (default 50)")
     s.add_argument("--retry-dead", action="store_true", help="queue every dead delivery again")
 
-    from node import cli_content, cli_hostings, cli_sel, cli_users
+    from node import cli_content, cli_hostings, cli_network, cli_sel, cli_users
 
     cli_content.add_parsers(sub, _data)
     cli_hostings.add_parsers(sub, _data)
+    cli_network.add_parsers(sub, _data)
     cli_sel.add_parsers(sub, _data)
     cli_users.add_parsers(sub, _data)
 
@@ -517,6 +518,12 @@ async def cmd_hosting(args: argparse.Namespace) -> int:
     return await _with_node(args.data, lambda node: run(args, node))
 
 
+async def cmd_network(args: argparse.Namespace) -> int:
+    from node.cli_network import run
+
+    return await _with_node(args.data, lambda node: run(args, node))
+
+
 async def cmd_user(args: argparse.Namespace) -> int:
     from node.cli_users import run
 
@@ -540,6 +547,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = 
     "sel": cmd_sel,
     "user": cmd_user,
     "hosting": cmd_hosting,
+    **dict.fromkeys(("block", "unblock", "blocks"), cmd_network),
     **dict.fromkeys(
         ("mediator", "offer", "bulletin", "authorize", "certify", "revoke", "verify"), cmd_content
     ),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -33,6 +34,10 @@ log = logging.getLogger("coopnet.node")
 #: Connections for fetches (keys, WebFinger, documents), in all and per remote host.
 FETCH_CONNECTIONS = 64
 FETCH_CONNECTIONS_PER_HOST = 4
+
+
+#: Seconds a process trusts its copy of the blocked domains.
+BLOCKS_TTL = 30.0
 
 
 class NodeError(LookupError):
@@ -115,6 +120,10 @@ class Node:
     key_fetches: dict[str, asyncio.Future[Any]] = field(default_factory=dict)
     inbox_writer: Any = None
     _writers: Any = None
+    #: Blocked domains (models/network/blocks.py), re-read at most every
+    #: BLOCKS_TTL seconds: another process's block takes effect here by then.
+    blocked: frozenset[str] = frozenset()
+    blocks_read_at: float = -1e9
 
     def __post_init__(self) -> None:
         from node.inbox_writer import InboxWriter
@@ -193,9 +202,36 @@ class Node:
             allow_http=config.allows_http,
             delivery_session=delivery_http,
         )
-        return cls(
+        node = cls(
             config, urls, engine, sessions, actor.username, signer, http, delivery_http, client
         )
+        client.refuse = node.refuses
+        try:
+            await node.refresh_blocks(force=True)
+        except Exception:
+            await node.close()
+            raise
+        return node
+
+    async def refresh_blocks(self, *, force: bool = False) -> frozenset[str]:
+        """The blocked domains, from the database when the copy here is stale."""
+        from models.network.blocks import blocked_domains
+
+        now = time.monotonic()
+        if force or now - self.blocks_read_at > BLOCKS_TTL:
+            async with self.sessions() as session:
+                self.blocked = await blocked_domains(session)
+            self.blocks_read_at = now
+        return self.blocked
+
+    def refuses(self, url: str) -> str | None:
+        """Why a request to or from ``url`` is refused by a block, or None."""
+        from models.network.blocks import url_blocked
+
+        if not self.blocked:
+            return None
+        entry = url_blocked(self.blocked, url)
+        return f"the domain {entry} is blocked by this node" if entry else None
 
     @property
     def is_sqlite(self) -> bool:

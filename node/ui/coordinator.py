@@ -38,6 +38,7 @@ from models.posts import MAX_NOTE_CHARS
 from models.sel.accounts import AccountStatus, hours
 from node import actions, certification, content, mail, sel, users
 from node.i18n import pick_language, register, translator
+from node.network.blocks import domain_blocks
 from node.ui import auth
 from node.ui.coordinator_messages import EN, FR
 from node.web import get_node
@@ -204,6 +205,8 @@ NOTICES = {
     "enabled": "Account enabled again.",
     "logged-out": "Every session of the account ended.",
     "email-saved": "E-mail address saved.",
+    "blocked": "Domain blocked: nothing comes from it or goes to it any more.",
+    "unblocked": "Block lifted.",
     "hosting-recorded": "Hosting recorded; it counts for the mediator's month.",
     "hosting-cancelled": "Purchase cancelled; it stays listed but no longer counts.",
     "published": "Bulletin published; followers receive it.",
@@ -974,6 +977,7 @@ async def _federation_page(
             "shown": SHOWN_RELATIONS,
             "typed": typed or {},
             "handle": f"@{node.node_username}@{node.urls.host}",
+            "blocks": await domain_blocks(node, by=who),
         },
         status=status,
         error=error,

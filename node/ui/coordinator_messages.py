@@ -10,6 +10,26 @@ words to the few ids that are codes (a state shown through
 from __future__ import annotations
 
 FR: dict[str, str] = {
+    # Blocked domains (/admin/federation).
+    "Blocked domains": "Domaines bloqués",
+    "Nothing comes from a blocked domain, nothing goes to it; what came from it is hidden.": (
+        "Rien ne vient d'un domaine bloqué, rien n'y va ; ce qui en venait est masqué."
+    ),
+    "Lift the block": "Lever le blocage",
+    "No domain is blocked.": "Aucun domaine n'est bloqué.",
+    "Block a domain": "Bloquer un domaine",
+    "Domain": "Domaine",
+    "A domain covers its subdomains; host:port covers that port only.": (
+        "Un domaine couvre ses sous-domaines ; hôte:port ne couvre que ce port."
+    ),
+    "Block": "Bloquer",
+    "Domain blocked: nothing comes from it or goes to it any more.": (
+        "Domaine bloqué : plus rien n'en vient ni n'y va."
+    ),
+    "Block lifted.": "Blocage levé.",
+    "give the reason for the block (it is kept with it)": (
+        "donnez la raison du blocage (elle est gardée avec lui)"
+    ),
     # Hostings bought (/admin/hostings).
     "Hostings": "Hébergements",
     "Hostings bought": "Hébergements achetés",
