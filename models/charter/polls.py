@@ -506,6 +506,8 @@ async def _send(session: AsyncSession, urls: Urls, poll: Poll, verb: str) -> Non
         "cc": [urls.followers(node.username)],
         "object": {k: v for k, v in question.items() if k != "@context"},
     }
+    # No ``updated`` in the Question: Mastodon reads an Update without a newer
+    # ``updated`` as a refresh of the poll's counts (an implicit update), not an edit.
     inboxes = await follower_inboxes(session, node.id)
     if verb == "Update":
         inboxes += await _voter_inboxes(session, poll)

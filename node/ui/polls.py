@@ -204,7 +204,10 @@ async def member_vote(request: web.Request) -> web.StreamResponse:
     who = auth.require_login(request)
     ref = _uuid(request)
     raw = form.getall("choice", [])
-    choices = [int(c) for c in raw if isinstance(c, str) and c.isdigit() and len(c) < 4]
+    # ASCII digits only: "²".isdigit() is true, and int("²") raises.
+    choices = [
+        int(c) for c in raw if isinstance(c, str) and c.isascii() and c.isdigit() and len(c) < 4
+    ]
     try:
         if len(choices) != len(raw):
             raise UserError("this option is not one of the poll's")

@@ -219,6 +219,7 @@ async def test_bad_votes_change_nothing(make_node: MakeNode, visitors: list[Visi
         ([], "choisissez une option"),
         (["2"], "cette option n'est pas une de celles du sondage"),
         (["abc"], "cette option n'est pas une de celles du sondage"),
+        (["²"], "cette option n'est pas une de celles du sondage"),
         (["0", "1"], "ce sondage n'accepte qu'un seul choix"),
     ):
         token = csrf_of((await awa.get("/me/polls")).text)

@@ -413,3 +413,27 @@ async def test_a_poll_closes_at_its_time_with_a_final_update(
     assert await polls.poll_chores(rn.node) == (0, 0)
     result = await awa.get("/me/polls")
     assert "clos" in text_of(result.text) and 'name="choice"' not in result.text
+
+
+async def test_a_member_voting_twice_at_once_votes_once(make_node: MakeNode) -> None:
+    """Five submissions of one member's vote at the same moment: one ballot, four refusals."""
+    from models.accounts import Principal
+    from models.charter.polls import PollError
+    from node import users
+
+    rn = await section(make_node)
+    poll = await open_poll(rn, ["Oui", "Non"], audience="members")
+    user = (await users.user_add(rn.node, OPERATOR, "awa", ["member:awa"])).user
+    awa = Principal(name="awa", user_id=user.id, accounts=frozenset(user_accounts(user)))
+    results = await asyncio.gather(
+        *(polls.poll_vote(rn.node, poll.uuid, [i % 2], by=awa) for i in range(5)),
+        return_exceptions=True,
+    )
+    codes = [r for r in results if isinstance(r, str)]
+    refused = [r for r in results if isinstance(r, PollError)]
+    assert len(codes) == 1 and len(refused) == 4, results
+    assert await rn.count(PollVoter) == 1 and await rn.count(PollBallot) == 1
+
+
+def user_accounts(user: Any) -> list[int]:
+    return [g.sel_account_id for g in user.grants if g.sel_account_id is not None]
