@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from models.accounts import Principal
 from models.actors import get_node_actor
@@ -174,8 +174,22 @@ async def public_poll(node: Node, ref: str) -> tuple[PollView, dict[str, Any]]:
 
 async def poll_chores(node: Node, now: datetime | None = None) -> tuple[int, int]:
     """Close the polls whose time has come, send the Updates that waited (the chore)."""
+    now = now or utcnow()
+    # Most minutes there is nothing to do: a read first, so the chore takes no
+    # write lock (SQLite's is the whole database) for nothing.
+    async with node.sessions() as session:
+        due = await session.scalar(
+            select(Poll.id)
+            .where(
+                Poll.state == PollState.OPEN,
+                or_(Poll.closes_at <= now, Poll.counts_dirty.is_(True)),
+            )
+            .limit(1)
+        )
+    if due is None:
+        return 0, 0
     async with node.write() as session:
-        closed, sent = await run_chores(session, node.urls, now or utcnow())
+        closed, sent = await run_chores(session, node.urls, now)
     if closed or sent:
         node.wake_delivery.set()
     return closed, sent

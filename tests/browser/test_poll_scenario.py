@@ -21,8 +21,8 @@ import pytest
 from models.accounts import OPERATOR
 from node import sel, users
 from node.charter import polls
-from tests.browser.harness import PHONE, check_console, check_page
-from tests.conftest import MakeNode
+from tests.browser.harness import PHONE, SCREENSHOTS, check_console, check_page
+from tests.conftest import MakeNode, RunningNode
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, Page
@@ -63,12 +63,38 @@ async def test_a_member_votes_from_a_phone(
         await coco.wait_for_url("**/admin/polls?done=poll-opened")
         assert "Sondage ouvert" in await coco.inner_text("main")
         check_console(coco)
+        (view,) = await polls.poll_list(rn.node, by=OPERATOR)
+        ref = view.uuid
+        await vote_as_awa(rn, page, ref)
+        # The coordinator sees the counts and the ballots; she may close it early.
+        await check_page(coco, f"{rn.url}/admin/polls", "admin-polls-voted", lang="fr")
+        listed = await coco.inner_text("main")
+        assert "Votants : 1 membre(s) · 0 sur le fédivers" in listed
+        assert "Clore maintenant" in listed
+        check_console(coco)
     finally:
         await context.close()
-    (view,) = await polls.poll_list(rn.node, by=OPERATOR)
-    ref = view.uuid
 
-    # awa, on her phone.
+    # Anyone reads the public page: counts and ballot codes, no name; English on asking.
+    counted = await polls.poll_show(rn.node, ref, by=OPERATOR)
+    ((code, _),) = counted.ballots
+    anonymous = await browser.new_context(locale="en-GB")
+    try:
+        reader = await anonymous.new_page()
+        await check_page(reader, f"{rn.url}/polls/{ref}?lang=en", "poll-public", lang="en")
+        public = await reader.inner_text("main")
+        assert "Voters: 1 member(s)" in public and "awa" not in public.lower()
+        await reader.click("summary")
+        assert code in await reader.inner_text("main")
+        check_console(reader)
+    finally:
+        await anonymous.close()
+    assert [o.members for o in counted.counts.options] == [0, 1, 0]
+    assert counted.ballots == [(code, ["Dimanche après-midi"])]
+
+
+async def vote_as_awa(rn: RunningNode, page: Page, ref: str) -> None:
+    """awa, on her phone: her invitation, her page, her vote, her ballot code."""
     awa_link = (await users.user_add(rn.node, OPERATOR, "awa", ["member:awa"], "Awa")).link
     await set_password(page, awa_link, "awa")
     await check_page(page, f"{rn.url}/me", "me-member-poll", lang="fr")
@@ -82,7 +108,7 @@ async def test_a_member_votes_from_a_phone(
     assert "Votre vote est enregistré" in shown
     code = re.search(r"[2-9A-Z]{5}-[2-9A-Z]{5}", shown)
     assert code, shown
-    await page.screenshot(path="tests/screenshots/member-polls-voted-code-360.png", full_page=True)
+    await page.screenshot(path=SCREENSHOTS / "member-polls-voted-code-360.png", full_page=True)
     check_console(page)
 
     await check_page(page, f"{rn.url}/me/polls", "member-polls-voted", lang="fr")
@@ -90,17 +116,3 @@ async def test_a_member_votes_from_a_phone(
     assert "Vous avez voté." in text and "Dimanche après-midi" in text
     await page.click("summary")
     assert code[0] in await page.inner_text("main")
-
-    # Anyone reads the public page: counts and ballot codes, no name; English on asking.
-    anonymous = await browser.new_context(locale="en-GB")
-    try:
-        reader = await anonymous.new_page()
-        await check_page(reader, f"{rn.url}/polls/{ref}?lang=en", "poll-public", lang="en")
-        public = await reader.inner_text("main")
-        assert "Voters: 1 member(s)" in public and "awa" not in public.lower()
-        check_console(reader)
-    finally:
-        await anonymous.close()
-    counted = await polls.poll_show(rn.node, ref, by=OPERATOR)
-    assert [o.members for o in counted.counts.options] == [0, 1, 0]
-    assert counted.ballots == [(code[0], ["Dimanche après-midi"])]
