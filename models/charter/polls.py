@@ -151,11 +151,13 @@ class PollBallot(Base):
     """One member's choices under a random code; nothing here names the voter."""
 
     __tablename__ = "poll_ballots"
-    __table_args__ = (UniqueConstraint("poll_id", "code"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"))
-    code: Mapped[str] = mapped_column(String(16))
+    # No serial id: one would number the ballots in the order they were cast,
+    # the same order as the voter roll's, and tie each ballot to its voter.
+    poll_id: Mapped[int] = mapped_column(
+        ForeignKey("polls.id", ondelete="CASCADE"), primary_key=True
+    )
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
     #: Indexes of the options chosen, a JSON list.
     choices_json: Mapped[str] = mapped_column(Text)
 
@@ -313,9 +315,7 @@ async def cast_ballot(
         raise PollError("you have already voted in this poll: one member, one vote")
     session.add(PollVoter(poll_id=poll.id, user_id=user_id))
     code = new_code()
-    while await session.scalar(
-        select(PollBallot.id).where(PollBallot.poll_id == poll.id, PollBallot.code == code)
-    ):
+    while await session.get(PollBallot, (poll.id, code)) is not None:
         code = new_code()  # pragma: no cover - 31^10 codes
     session.add(PollBallot(poll_id=poll.id, code=code, choices_json=json.dumps(chosen)))
     await session.flush()

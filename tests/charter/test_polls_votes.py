@@ -439,3 +439,9 @@ async def test_a_member_voting_twice_at_once_votes_once(make_node: MakeNode) -> 
 
 def user_accounts(user: Any) -> list[int]:
     return [g.sel_account_id for g in user.grants if g.sel_account_id is not None]
+
+
+def test_ballots_hold_nothing_that_leads_to_the_voter() -> None:
+    """No user, no time, no serial number: a ballot is its poll, its code, its choices."""
+    assert set(PollBallot.__table__.columns.keys()) == {"poll_id", "code", "choices_json"}
+    assert set(PollVoter.__table__.columns.keys()) == {"id", "poll_id", "user_id"}

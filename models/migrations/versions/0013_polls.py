@@ -61,7 +61,6 @@ def upgrade() -> None:
 
     op.create_table(
         "poll_ballots",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("poll_id", sa.Integer(), nullable=False),
         sa.Column("code", sa.String(length=16), nullable=False),
         sa.Column("choices_json", sa.Text(), nullable=False),
@@ -71,8 +70,8 @@ def upgrade() -> None:
             name=op.f("fk_poll_ballots_poll_id_polls"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_poll_ballots")),
-        sa.UniqueConstraint("poll_id", "code", name=op.f("uq_poll_ballots_poll_id")),
+        # No serial id: it would number the ballots in the order they were cast.
+        sa.PrimaryKeyConstraint("poll_id", "code", name=op.f("pk_poll_ballots")),
     )
 
     op.create_table(
