@@ -121,6 +121,12 @@ COOPNET_TERMS: dict[str, Any] = {
 }
 
 CONTEXT: list[Any] = [AS_CONTEXT, SECURITY_CONTEXT, COOPNET_TERMS]
+#: A poll's Question also carries Mastodon's count of voters.
+QUESTION_CONTEXT: list[Any] = [
+    AS_CONTEXT,
+    SECURITY_CONTEXT,
+    {**COOPNET_TERMS, "votersCount": "toot:votersCount"},
+]
 
 #: The two links of the certification chain (federation/certification.py).
 SECTION_AUTHORIZATION = "SectionAuthorization"  # the seat authorises a section

@@ -46,6 +46,7 @@ from models.actors import (
 from models.attestation_checks import queue_check, refuse_pending
 from models.attestations import revoke_held
 from models.base import Base, UTCDateTime, utcnow
+from models.charter.polls import receive_vote
 from models.follows import (
     Follower,
     Following,
@@ -318,6 +319,11 @@ async def handle_create(ctx: InboxContext, activity: dict[str, Any]) -> str:
         return "ignored: object id is not on the signer's server"
     if not attributed_to_signer(obj, ctx.signer.uri):
         return "ignored: object attributed to another actor"
+    # A vote on one of our polls (a Note named after an option, in reply to
+    # the Question) is counted or refused there, never kept as a reply.
+    vote = await receive_vote(ctx.session, ctx.urls, ctx.signer, obj)
+    if vote is not None:
+        return vote
     # A reply to one of our objects, or a mention of one of our actors, is
     # kept for that actor's inbox whoever sends it (models/replies.py).
     kept = await keep_if_for_us(ctx.session, ctx.urls, ctx.signer, activity, obj, uri)

@@ -49,6 +49,16 @@ class Urls:
     def activity(self, uuid: str) -> str:
         return f"{self.base}/activities/{uuid}"
 
+    def poll(self, uuid: str) -> str:
+        """A poll's page, and its Question's id (the same address answers both)."""
+        return f"{self.base}/polls/{uuid}"
+
+    def poll_uuid(self, uri: str) -> str | None:
+        """The poll's uuid if ``uri`` is one of our polls' ids, else None."""
+        prefix = f"{self.base}/polls/"
+        rest = uri[len(prefix) :] if uri.startswith(prefix) else ""
+        return rest if 0 < len(rest) <= 36 and "/" not in rest and "#" not in rest else None
+
     def is_local(self, uri: str) -> bool:
         return uri == self.base or uri.startswith(self.base + "/")
 

@@ -25,6 +25,7 @@ from models.offers import expire_due_offers
 from models.outbox import Delivery, DeliveryState, claim_due
 from models.sel.origin import reask_overdue
 from node.certification import check_announced
+from node.charter.polls import poll_chores
 from node.context import Node
 
 log = logging.getLogger("coopnet.delivery")
@@ -313,6 +314,8 @@ async def _sleep_until(seconds: float, stop: asyncio.Event, wake: asyncio.Event)
 
 class MaintenanceWorker:
     """Periodic chores: offers whose validity ended are expired (a Delete federates);
+    polls whose closing time has come are closed, and the Updates of poll counts
+    held back (at most one a minute per poll) go out;
     SEL exchanges held past their expiry are asked about again; authorisation
     checks that could not reach the seat are tried again."""
 
@@ -327,13 +330,17 @@ class MaintenanceWorker:
         async with self.node.write() as session:
             expired = await expire_due_offers(session, self.node.urls, now)
             asked = await reask_overdue(session, self.node.urls, await get_node_actor(session), now)
+        # Polls whose time has come close; the Updates of counts that waited go out.
+        closed, updates = await poll_chores(self.node, now)
+        if closed:
+            log.info("%d poll(s) closed at their closing time; the result is published", closed)
         if expired:
             log.info("%d offer(s) expired; followers are told", expired)
         if asked:
             log.info("asked peers again about %d SEL exchange(s) past their expiry", asked)
         if expired or asked:
             self.node.wake_delivery.set()
-        return checked + expired + asked
+        return checked + expired + asked + closed + updates
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

@@ -18,6 +18,7 @@ from node.ui import (
     coordinator_sel,
     mediator,
     member,
+    polls,
 )
 from node.ui.messages import FR
 
@@ -32,3 +33,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_routes(coordinator_sel.routes)
     app.router.add_routes(coordinator_hostings.routes)
     app.router.add_routes(coordinator_network.routes)
+    app.router.add_routes(polls.routes)

@@ -290,6 +290,7 @@ async def invitation_submit(request: web.Request) -> web.StreamResponse:
 async def me_page(request: web.Request) -> web.StreamResponse:
     who = require_login(request)
     from node.actions import delivery_counts_of
+    from node.charter.polls import unvoted_count
     from node.ui.mediator import dashboard
     from node.ui.member import to_confirm_count
 
@@ -302,6 +303,7 @@ async def me_page(request: web.Request) -> web.StreamResponse:
         {
             "roles": sorted(who.roles),
             "to_confirm": await to_confirm_count(request, who),
+            "polls_to_vote": await unvoted_count(node, by=who),
             "mediators": await dashboard(node, who),
             "dead": dead,
         },

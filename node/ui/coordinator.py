@@ -227,6 +227,8 @@ NOTICES = {
     "sel-closed": "Account closed.",
     "sel-reopened": "Account open again.",
     "sel-cancelled": "Exchange cancelled; a reversing entry gave the hours back.",
+    "poll-opened": "Poll opened; members see it on their page.",
+    "poll-closed": "Poll closed; the result is published.",
 }
 
 

@@ -14,6 +14,7 @@ from federation.vocab import (
     COOPNET_NS,
     LEGACY_NAMESPACES,
     OUR_TERMS,
+    QUESTION_CONTEXT,
     VF_TERMS,
     context_document,
     ours,
@@ -47,7 +48,7 @@ def test_our_iris_are_read_in_the_namespace_and_the_legacy_one() -> None:
 
 def test_every_context_we_emit_takes_its_terms_from_the_one_list() -> None:
     served = context_document()["@context"]
-    for context in (CONTEXT, OFFER_CONTEXT, SEL_CONTEXT, ATTESTATION_CONTEXT):
+    for context in (CONTEXT, OFFER_CONTEXT, SEL_CONTEXT, ATTESTATION_CONTEXT, QUESTION_CONTEXT):
         terms = inline_terms(context)
         assert terms["coopnet"] == COOPNET_NS
         for name, definition in terms.items():

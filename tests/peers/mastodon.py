@@ -1838,6 +1838,49 @@ class MastodonLikePeer:
         await self._deliver_many(username, list(dict.fromkeys(inboxes)), create, raise_on_error)
         return note_id
 
+    async def vote(
+        self,
+        question_id: str,
+        author_actor: str,
+        option_names: Sequence[str],
+        username: str = "alice",
+        *,
+        raise_on_error: bool = True,
+    ) -> list[Delivery]:
+        """Vote in a remote poll the way Mastodon does (ActivityPub::VoteSerializer).
+
+        One ``Create`` per option chosen, each of a ``Note`` whose ``name`` is the
+        option's text and ``inReplyTo`` the Question, attributed to the voter,
+        addressed to the poll's author only, without content; the ids are
+        fragments of the voter's actor (``#votes/N``), as Mastodon's are. Each is
+        delivered to the author's own inbox, signed by this peer.
+        """
+        user = self._user(username)
+        if user.deleted:
+            raise PeerError(f"{username} is deleted")
+        actor = self.actor_id(username)
+        inbox = await self._inbox_of(author_actor, shared=False)
+        sent = []
+        for name in option_names:
+            vote_id = f"{actor}#votes/{next(self._ids)}"
+            create: JSON = {
+                "@context": AS_CONTEXT,
+                "id": f"{vote_id}/activity",
+                "type": "Create",
+                "actor": actor,
+                "to": author_actor,
+                "object": {
+                    "id": vote_id,
+                    "type": "Note",
+                    "name": name,
+                    "attributedTo": actor,
+                    "inReplyTo": question_id,
+                    "to": author_actor,
+                },
+            }
+            sent += await self._deliver_many(username, [inbox], create, raise_on_error)
+        return sent
+
     async def unfollow(
         self, target_actor_id: str, username: str = "alice", *, raise_on_error: bool = True
     ) -> None:
