@@ -23,7 +23,7 @@ from models.errors import Forbidden, NotFound, UserError
 from node import activitypub, pages, sel, ui, wellknown
 from node.config import Config
 from node.context import Node
-from node.i18n import pick_language, translator
+from node.i18n import pick_language, show_hours, translator
 from node.web import NODE, NodeHolder, error, get_node
 from node.worker import start_workers, stop_workers
 
@@ -129,12 +129,13 @@ def create_app(config: Config, *, run_workers: bool = True) -> web.Application:
             ui.auth.session_middleware,
         ],
     )
-    aiohttp_jinja2.setup(
+    env = aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=jinja2.select_autoescape(["html"]),
         context_processors=[_context_processor],
     )
+    env.globals["hours"] = show_hours
     holder = NodeHolder()
     app[NODE] = holder
     app.router.add_get("/", root)

@@ -8,6 +8,7 @@ French (the network's working language).
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 
 from aiohttp import web
 
@@ -128,6 +129,20 @@ def pick_language(request: web.Request) -> str:
         if tag in LANGUAGES:
             return tag
     return DEFAULT
+
+
+#: The language of the page being made, for values formatted in Python before the
+#: template sees them (set per request by the session middleware).
+PAGE_LANGUAGE: ContextVar[str] = ContextVar("coopnet_page_language", default=DEFAULT)
+
+
+def show_hours(minutes: int, lang: str | None = None) -> str:
+    """Minutes as hours the way the page's language writes them: '1,5 h' in
+    French, '1.5 h' in English (what the forms also accept back)."""
+    from models.sel.accounts import hours
+
+    text = hours(minutes)
+    return text.replace(".", ",") if (lang or PAGE_LANGUAGE.get()) == "fr" else text
 
 
 def translator(lang: str) -> Callable[[str], str]:

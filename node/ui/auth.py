@@ -30,6 +30,7 @@ from models.accounts import Principal, WebSession, principal_of, session_for
 from models.base import utcnow
 from models.errors import UserError
 from node import users
+from node.i18n import PAGE_LANGUAGE, pick_language
 from node.web import get_node
 
 routes = web.RouteTableDef()
@@ -73,6 +74,7 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
                 await session.execute(
                     update(WebSession).where(WebSession.id == row.id).values(last_seen_at=utcnow())
                 )
+    PAGE_LANGUAGE.set(pick_language(request))
     resp = await handler(request)
     if request["web_session"] is not None:
         # A page for one person is never kept by a shared cache.

@@ -35,9 +35,9 @@ from models.markdown import first_paragraph
 from models.mediators import MAX_SKILLS, Profile
 from models.outbox import DeliveryState
 from models.posts import MAX_NOTE_CHARS
-from models.sel.accounts import AccountStatus, hours
+from models.sel.accounts import AccountStatus
 from node import actions, certification, content, mail, sel, users
-from node.i18n import pick_language, register, translator
+from node.i18n import pick_language, register, show_hours, translator
 from node.network.blocks import domain_blocks
 from node.ui import auth
 from node.ui.coordinator_messages import EN, FR
@@ -1062,6 +1062,7 @@ async def settings_page(request: web.Request, who: Principal) -> web.StreamRespo
             "handle": f"@{node.node_username}@{node.urls.host}",
             "database": "SQLite" if config.database_url.startswith("sqlite") else "PostgreSQL",
             "data_dir": str(config.data_dir),
-            "sel_limits": f"{hours(config.sel_lower_minutes)} / +{hours(config.sel_upper_minutes)}",
+            "sel_limits": f"{show_hours(config.sel_lower_minutes)} / "
+            f"+{show_hours(config.sel_upper_minutes)}",
         },
     )

@@ -37,6 +37,7 @@ from models.sel.accounts import Account, AccountKind, AccountStatus, LedgerError
 from models.sel.exchanges import Role, State
 from models.sel.ledger import LedgerReport
 from node import sel
+from node.i18n import show_hours
 from node.ui.coordinator import (
     CONTROL,
     MAX_TARGET,
@@ -79,7 +80,7 @@ STATUSES = (AccountStatus.OPEN.value, AccountStatus.CLOSED.value)
 
 def h(minutes: int) -> str:
     """Minutes as hours, the number and its 'h' kept on one line: 90 → '1.5\u00a0h'."""
-    return hours(minutes).replace(" ", "\u00a0")
+    return show_hours(minutes).replace(" ", "\u00a0")
 
 
 def hours_text(minutes: int) -> str:

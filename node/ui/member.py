@@ -16,10 +16,10 @@ from sqlalchemy import ColumnElement, and_, or_, select
 
 from models.accounts import Principal
 from models.errors import Forbidden, UserError
-from models.sel.accounts import Account, AccountKind, AccountStatus, hours
+from models.sel.accounts import Account, AccountKind, AccountStatus
 from models.sel.exchanges import CATEGORIES, Exchange, Role, State
 from node import sel
-from node.i18n import register
+from node.i18n import register, show_hours
 from node.ui.auth import read_form, render, require_login
 from node.ui.member_messages import EN, FR
 from node.web import get_node
@@ -62,7 +62,7 @@ def _waiting(ids: list[int]) -> ColumnElement[bool]:
 
 
 def _hours(minutes: int) -> str:
-    return hours(minutes)
+    return show_hours(minutes)
 
 
 async def _held_accounts(request: web.Request, who: Principal) -> list[Account]:

@@ -116,19 +116,19 @@ async def test_two_members_of_two_sections_settle_an_exchange_in_their_browsers(
         assert "Réparation de vélo" in await bob.inner_text("main")
         await bob.click("form[action$='/confirm'] button[type=submit]")
         await bob.wait_for_url("**/me/sel?ok=done")
-        assert "Solde : 1.5 h" in await bob.inner_text("main")
+        assert "Solde : 1,5 h" in await bob.inner_text("main")
         check_console(bob)
     finally:
         await context.close()
 
     for _ in range(200):
         await page.goto(f"{lome.url}/me/sel")
-        if "Solde : -1.5 h" in await page.inner_text("main"):
+        if "Solde : -1,5 h" in await page.inner_text("main"):
             break
         await asyncio.sleep(0.05)
     await check_page(page, f"{lome.url}/me/sel", "member-sel-settled", lang="fr")
     text = await page.inner_text("main")
-    assert "Solde : -1.5 h" in text and "réglé" in text
+    assert "Solde : -1,5 h" in text and "réglé" in text
     for rn in (lome, marseille):
         assert (await sel.verify(rn.node, by=OPERATOR)).ok
     rec = await sel.reconcile(lome.node, marseille.acct, by=OPERATOR)

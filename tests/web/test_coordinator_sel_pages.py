@@ -178,7 +178,7 @@ async def test_a_coordinator_opens_changes_approves_closes_and_corrects_sel_acco
         90,
     )
     page = await coco.get("/admin/sel/accounts/kofi?done=sel-opened")
-    assert "Compte SEL ouvert." in page and "-5\u00a0h … 1.5\u00a0h" in page
+    assert "Compte SEL ouvert." in page and "-5\u00a0h … 1,5\u00a0h" in page
     # The limits form shows values that parse back exactly.
     assert 'value="-5"' in page and 'value="1h30"' in page
     # Limits left empty: the section's defaults.

@@ -84,7 +84,9 @@ async def test_a_member_records_a_service_and_the_other_confirms_it(
     assert ok.status == 303
     assert (await balances(rn))["awa"] == 90 and (await balances(rn))["bob"] == -90
     page = await awa.get("/me/sel")
-    assert "1.5 h" in page.text and "Jardinage" in page.text
+    assert "+1,5 h" in page.text and "Jardinage" in page.text  # French writes a decimal comma
+    english = await awa.get("/me/sel?lang=en")
+    assert "+1.5 h" in english.text and "1,5" not in english.text
     export = await awa.get("/me/sel/export.csv?account=awa")
     assert export.status == 200 and export.headers["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(export.text)))
