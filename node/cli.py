@@ -174,11 +174,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--limit", type=int, default=50, help="rows to show (default 50)")
     s.add_argument("--retry-dead", action="store_true", help="queue every dead delivery again")
 
-    from node import cli_content, cli_sel, cli_users
+    from node import cli_content, cli_receipts, cli_sel, cli_users
 
     cli_content.add_parsers(sub, _data)
     cli_sel.add_parsers(sub, _data)
     cli_users.add_parsers(sub, _data)
+    cli_receipts.add_parsers(sub, _data)
 
     s = sub.add_parser(
         "demo", help="run a local network: a seat and two sections that follow each other"
@@ -516,6 +517,14 @@ async def cmd_user(args: argparse.Namespace) -> int:
     return await _with_node(args.data, lambda node: run(args, node))
 
 
+async def cmd_receipt(args: argparse.Namespace) -> int:
+    from node import cli_receipts
+
+    if args.action == "verify":
+        return await cli_receipts.verify(args)
+    return await _with_node(args.data, lambda node: cli_receipts.run(args, node))
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = {
     "init": cmd_init,
     "migrate": cmd_migrate,
@@ -532,6 +541,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = 
     "demo": cmd_demo,
     "sel": cmd_sel,
     "user": cmd_user,
+    "receipt": cmd_receipt,
     **dict.fromkeys(
         ("mediator", "offer", "bulletin", "authorize", "certify", "revoke", "verify"), cmd_content
     ),
