@@ -195,7 +195,7 @@ async def section_book(
     by: Principal,
     year: int | None = None,
     mediator: str | None = None,
-    limit: int | None = 100,
+    limit: int | None = 50,
 ) -> Book:
     """Every receipt of a year (the current one by default), newest first, with totals."""
     from models.charter.receipts import format_amount
