@@ -22,6 +22,7 @@ FR: dict[str, str] = {
     "Received by": "Reçu par",
     "mediator of": "médiateur de",
     "Contract": "Contrat",
+    "Date of issue": "Date d'émission",
     "Check this receipt at:": "Vérifier ce reçu à l'adresse :",
     "Signed by the section's node (Ed25519). Scan the code or open the address: the page "
     "shows the node's own record.": (
@@ -82,6 +83,7 @@ FR: dict[str, str] = {
         "Les reçus annulés et les reçus qui les annulent ne sont pas comptés."
     ),
     "Total": "Total",
+    "No standing receipt this year.": "Aucun reçu valide cette année.",
     "Every receipt": "Tous les reçus",
     "Cancel": "Annuler",
     "Only the latest receipts are shown here; the CSV holds them all.": (
