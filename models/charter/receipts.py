@@ -424,7 +424,7 @@ async def next_number(session: AsyncSession, year: int) -> int:
     value: on PostgreSQL the row stays locked until the transaction ends,
     so concurrent issuers queue and a rollback gives the number back.
     """
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = (
         insert(ReceiptCounter)

@@ -293,3 +293,22 @@ async def test_pages_stay_small_with_many_receipts(make_node: MakeNode) -> None:
         assert "Plus anciens" in text_of(body)
         await page(browser, f"{rn.url}/me/mediator/ama/receipts?page=5")
         csrf_of(body)
+
+
+def test_every_string_of_the_receipt_pages_has_a_french_translation() -> None:
+    from pathlib import Path
+
+    from models.charter.receipts import METHOD_LABELS
+    from node.i18n import CATALOG
+    from node.ui import receipts as pages
+
+    templates = Path(pages.__file__).parent.parent / "templates" / "ui"
+    ids: set[str] = set()
+    for name in ("receipt", "mediator_receipts", "mediator_receipt_cancel", "coord_receipts"):
+        source = (templates / f"{name}.html").read_text(encoding="utf-8")
+        ids.update(re.findall(r'_\("([^"]+)"\)', source))
+        ids.update(re.findall(r"_\('([^']+)'\)", source))
+    ids.update(METHOD_LABELS.values())
+    ids.update({"Receipts", "QR code of this receipt's verification address"})
+    assert len(ids) > 40
+    assert sorted(i for i in ids if i not in CATALOG["fr"]) == []
