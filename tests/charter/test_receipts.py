@@ -411,3 +411,49 @@ def test_received_dates_are_checked() -> None:
     ):
         with pytest.raises(ReceiptError, match=says):
             parse_day(bad, today)
+
+
+async def test_a_forgery_signed_with_another_key_or_served_elsewhere_fails(
+    make_node: MakeNode, tmp_path: Path
+) -> None:
+    """A forger re-signs a changed copy with their own key in the issuer's name, or
+    serves the genuine copy from their own server: neither passes."""
+    from aiohttp import web
+
+    from federation.integrity import add_proof, generate_ed25519_private_pem
+    from tests.conftest import bound_socket
+
+    rn = await section(make_node)
+    view = await receipts.issue(rn.node, "ama", draft(), by=OPERATOR)
+    genuine = view.receipt.document
+    forged = {k: v for k, v in genuine.items() if k != "proof"}
+    forged["amount"] = {"value": "1200.00", "currency": "EUR", "minorUnits": 120000}
+    signed = add_proof(
+        forged,
+        generate_ed25519_private_pem(),
+        genuine["proof"]["verificationMethod"],
+        datetime.now(UTC),
+    )
+    path = tmp_path / "forged.json"
+    path.write_text(json.dumps(signed), encoding="utf-8")
+    with pytest.raises(ReceiptError, match="not genuine: proof does not verify"):
+        await receipts.verify(str(path))
+
+    # The genuine envelope served from another server, at another address.
+    envelope = json.dumps(view.envelope(rn.node.urls))
+
+    async def serve(request: web.Request) -> web.Response:
+        return web.Response(text=envelope, content_type="application/json")
+
+    app = web.Application()
+    app.router.add_get("/receipts/{uuid}", serve)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    sock = bound_socket()
+    await web.SockSite(runner, sock).start()
+    try:
+        elsewhere = f"http://127.0.0.1:{sock.getsockname()[1]}/receipts/{view.receipt.uuid}"
+        with pytest.raises(ReceiptError, match="serves a receipt whose id is another"):
+            await receipts.verify(elsewhere)
+    finally:
+        await runner.cleanup()
