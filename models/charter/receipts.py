@@ -179,6 +179,9 @@ class Receipt(Base):
     #: For a cancelling receipt: the one it cancels (at most one cancels a receipt).
     cancels_id: Mapped[int | None] = mapped_column(ForeignKey("receipts.id"), unique=True)
     reason: Mapped[str | None] = mapped_column(Text)
+    #: The issuing form's one-time key: the same form sent twice (a double
+    #: click, a reload) issues one receipt, not two to cancel.
+    submission: Mapped[str | None] = mapped_column(String(64), unique=True)
     #: The signed JSON document, byte for byte as signed and served.
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -453,6 +456,7 @@ async def issue_receipt(
     *,
     cancels: Receipt | None = None,
     reason: str | None = None,
+    submission: str | None = None,
 ) -> Receipt:
     """Number, sign and store a receipt in the caller's transaction."""
     if not node_actor.integrity_key_pem:
@@ -514,6 +518,7 @@ async def issue_receipt(
         contract_ref=checked.contract,
         cancels_id=cancels.id if cancels is not None else None,
         reason=reason,
+        submission=submission,
         body=json.dumps(signed, ensure_ascii=False),
         created_at=now,
     )
@@ -562,6 +567,19 @@ async def cancel_receipt(
 
 
 # ----------------------------------------------------------------------------- reading
+
+_SUBMISSION = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+def check_submission(value: str | None) -> str | None:
+    """A form's one-time key as stored, or None when it is missing or malformed."""
+    return value if value and _SUBMISSION.fullmatch(value) else None
+
+
+async def by_submission(session: AsyncSession, submission: str) -> Receipt | None:
+    return (
+        await session.execute(select(Receipt).where(Receipt.submission == submission))
+    ).scalar_one_or_none()
 
 
 async def cancelled_by(session: AsyncSession, receipt: Receipt) -> Receipt | None:

@@ -27,11 +27,13 @@ from models.charter.receipts import (
     ReceiptDraft,
     ReceiptError,
     Verified,
+    by_submission,
     cancel_receipt,
     cancelled_by,
     cancelled_ids,
     check_document,
     check_draft,
+    check_submission,
     find_receipt,
     issue_receipt,
     list_receipts,
@@ -118,15 +120,48 @@ async def _views(session: Any, node: Node, rows: list[Receipt]) -> list[ReceiptV
     return out
 
 
-async def issue(node: Node, mediator: str, draft: ReceiptDraft, *, by: Principal) -> ReceiptView:
-    """Issue a receipt of ``mediator`` (a username): numbered, signed, stored."""
-    async with node.write() as session:
-        actor = await get_mediator(session, mediator)
-        by.require_mediator(actor.id)
-        checked = check_draft(draft, utcnow().date())
-        section = await get_node_actor(session)
-        row = await issue_receipt(session, node.urls, section, actor, checked)
-        (view,) = await _views(session, node, [row])
+async def issue(
+    node: Node,
+    mediator: str,
+    draft: ReceiptDraft,
+    *,
+    by: Principal,
+    submission: str | None = None,
+) -> ReceiptView:
+    """Issue a receipt of ``mediator`` (a username): numbered, signed, stored.
+
+    ``submission`` is the issuing form's one-time key: the same form sent
+    again returns the receipt it already issued (even when both arrive at
+    once: the second insert breaks the unique key, its transaction and its
+    number roll back, and the first receipt is returned).
+    """
+    key = check_submission(submission)
+    try:
+        async with node.write() as session:
+            actor = await get_mediator(session, mediator)
+            by.require_mediator(actor.id)
+            if key is not None and (done := await by_submission(session, key)) is not None:
+                return await _repeated(session, node, done, actor)
+            checked = check_draft(draft, utcnow().date())
+            section = await get_node_actor(session)
+            row = await issue_receipt(session, node.urls, section, actor, checked, submission=key)
+            (view,) = await _views(session, node, [row])
+    except IntegrityError:
+        if key is None:
+            raise
+        async with node.sessions() as session:
+            done = await by_submission(session, key)
+            if done is None:
+                raise
+            actor = await get_mediator(session, mediator)
+            return await _repeated(session, node, done, actor)
+    return view
+
+
+async def _repeated(session: Any, node: Node, done: Receipt, actor: LocalActor) -> ReceiptView:
+    if done.mediator_actor_id != actor.id:
+        raise ReceiptError("this form was already used for another mediator: reload the page")
+    (view,) = await _views(session, node, [done])
     return view
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import secrets
 from typing import Any
 from urllib.parse import quote
 
@@ -52,7 +53,7 @@ routes = web.RouteTableDef()
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 MEDIATOR_PAGE = 30
-FIELDS = ("payer", "contact", "amount", "purpose", "method", "received", "contract")
+FIELDS = ("payer", "contact", "amount", "purpose", "method", "received", "contract", "once")
 
 
 def qr_svg(url: str, label: str) -> Markup:
@@ -116,6 +117,7 @@ def _values(form: MultiDictProxy[Any] | None) -> dict[str, str]:
         return {k: "" for k in FIELDS} | {
             "method": Method.CASH.value,
             "received": utcnow().date().isoformat(),
+            "once": secrets.token_urlsafe(24),
         }
     out = {}
     for key in FIELDS:
@@ -197,7 +199,9 @@ async def mediator_issue(request: web.Request) -> web.StreamResponse:
         contract=values["contract"],
     )
     try:
-        view = await receipts.issue(get_node(request), username, draft, by=who)
+        view = await receipts.issue(
+            get_node(request), username, draft, by=who, submission=values["once"]
+        )
     except Forbidden as exc:
         return _refusal(request, exc)
     except UserError as exc:

@@ -457,3 +457,23 @@ async def test_a_forgery_signed_with_another_key_or_served_elsewhere_fails(
             await receipts.verify(elsewhere)
     finally:
         await runner.cleanup()
+
+
+async def test_the_same_form_sent_twice_issues_one_receipt(make_node: MakeNode) -> None:
+    """A double click, a reload, or both copies at once: one receipt, one number."""
+    rn = await section(make_node)
+    key = "k" * 32
+    views = await asyncio.gather(
+        *(receipts.issue(rn.node, "ama", draft(), by=OPERATOR, submission=key) for _ in range(5))
+    )
+    assert {v.receipt.uuid for v in views} == {views[0].receipt.uuid}
+    again = await receipts.issue(rn.node, "ama", draft(), by=OPERATOR, submission=key)
+    assert again.receipt.uuid == views[0].receipt.uuid
+    with pytest.raises(ReceiptError, match="another mediator"):
+        await receipts.issue(rn.node, "kossi", draft(), by=OPERATOR, submission=key)
+    other = await receipts.issue(rn.node, "ama", draft(), by=OPERATOR, submission="m" * 32)
+    assert [r.number for r in await stored(rn)] == [1, 2]
+    assert other.receipt.number == 2
+    # Without a key (the CLI), every call issues.
+    await receipts.issue(rn.node, "ama", draft(), by=OPERATOR)
+    assert [r.number for r in await stored(rn)] == [1, 2, 3]

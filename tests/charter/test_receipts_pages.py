@@ -116,9 +116,17 @@ async def test_a_mediator_issues_and_cancels_from_the_page(make_node: MakeNode) 
         assert 'href="/me/mediator/ama/receipts" aria-current="page"' in body
         assert "Émettre un reçu" in text_of(body)
 
-        status, location, _ = await post(browser, rn, path, FORM, token=token)
+        once = re.search(r'name="once" value="([^"]+)"', body)
+        assert once is not None
+        status, location, _ = await post(
+            browser, rn, path, FORM | {"once": once.group(1)}, token=token
+        )
         assert status == 303, location
         number = f"LOME-{year}-0001"
+        # The same form sent again (a double click, a reload): the same receipt.
+        again = await post(browser, rn, path, FORM | {"once": once.group(1)}, token=token)
+        assert again[:2] == (303, location)
+        assert len(await stored(rn)) == 1
         body, _ = await page(browser, f"{rn.url}{location}")
         assert f"Reçu émis : {number}" in text_of(body)
         (row,) = await stored(rn)

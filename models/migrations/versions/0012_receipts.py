@@ -43,6 +43,7 @@ def upgrade() -> None:
         sa.Column("contract_ref", sa.String(length=64), nullable=True),
         sa.Column("cancels_id", sa.Integer(), nullable=True),
         sa.Column("reason", sa.Text(), nullable=True),
+        sa.Column("submission", sa.String(length=64), nullable=True),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -55,6 +56,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_receipts")),
         sa.UniqueConstraint("cancels_id", name=op.f("uq_receipts_cancels_id")),
+        sa.UniqueConstraint("submission", name=op.f("uq_receipts_submission")),
         sa.UniqueConstraint("uuid", name=op.f("uq_receipts_uuid")),
         sa.UniqueConstraint("year", "number", name=op.f("uq_receipts_year")),
     )
