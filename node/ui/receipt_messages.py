@@ -42,6 +42,9 @@ FR: dict[str, str] = {
     # Mediator pages.
     "Receipts": "Reçus",
     "Receipt issued:": "Reçu émis :",
+    "open it to print it or to give its address": (
+        "ouvrez-le pour l'imprimer ou en donner l'adresse"
+    ),
     "Receipt cancelled; the cancelling receipt is": "Reçu annulé ; le reçu d'annulation est le",
     "Issue a receipt": "Émettre un reçu",
     "One receipt for every sum received. It is numbered, signed by the section's node and "
