@@ -7,7 +7,8 @@ receipts, and the section's book for its coordinator.
 - ``/me/mediator/{username}/receipts``: the mediator's list and issue form;
   ``…/receipts/{uuid}/cancel`` asks for the reason and confirms.
 - ``/admin/receipts``: every receipt of a year, by mediator, with totals
-  per mediator and currency; ``/admin/receipts.csv`` the same as CSV.
+  per mediator and currency; ``/admin/receipts/export`` (a POST, as every
+  export of /admin) the same as CSV.
 
 The actions (node/charter/receipts.py) decide who may do what; the pages
 show their refusals (403 for a role, 400 with the form kept for values).
@@ -19,6 +20,7 @@ import csv
 import io
 import re
 import secrets
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -291,18 +293,25 @@ async def cancel_submit(request: web.Request) -> web.StreamResponse:
 # ----------------------------------------------------------------------------- coordinator
 
 
-def _filters(request: web.Request) -> tuple[int | None, str | None]:
-    raw_year = request.query.get("year", "")
+def _filters(values: Mapping[str, Any]) -> tuple[int | None, str | None]:
+    raw_year = values.get("year", "")
+    raw_year = raw_year if isinstance(raw_year, str) else ""
     year = int(raw_year) if raw_year.isdigit() and len(raw_year) == 4 else None
-    mediator = request.query.get("mediator", "").strip()[:64] or None
+    raw = values.get("mediator", "")
+    mediator = (raw if isinstance(raw, str) else "").strip()[:64] or None
     return year, mediator
 
 
 @routes.get("/admin/receipts")
 @coordinator.admin
 async def admin_receipts(request: web.Request, who: Principal) -> web.StreamResponse:
+    return await _book_page(request, who, *_filters(request.query))
+
+
+async def _book_page(
+    request: web.Request, who: Principal, year: int | None, mediator: str | None
+) -> web.Response:
     node = get_node(request)
-    year, mediator = _filters(request)
     error = None
     try:
         book = await receipts.section_book(node, by=who, year=year, mediator=mediator)
@@ -323,7 +332,7 @@ async def admin_receipts(request: web.Request, who: Principal) -> web.StreamResp
             "book": book,
             "mediators": mediators,
             "mediator": mediator or "",
-            "csv": coordinator.with_lang(request, "/admin/receipts.csv", **query),
+            "filters": query,
             "lq": _lang_query(request),
         },
         error=error,
@@ -331,15 +340,20 @@ async def admin_receipts(request: web.Request, who: Principal) -> web.StreamResp
     )
 
 
-@routes.get("/admin/receipts.csv")
-@coordinator.admin
-async def admin_receipts_csv(request: web.Request, who: Principal) -> web.StreamResponse:
+@routes.post("/admin/receipts/export")
+@coordinator.admin_post
+async def admin_receipts_csv(
+    request: web.Request, who: Principal, form: MultiDictProxy[Any]
+) -> web.StreamResponse:
+    """The book as CSV: a POST, like every export of /admin (sent only to our own form)."""
     node = get_node(request)
-    year, mediator = _filters(request)
+    year, mediator = _filters(form)
     try:
         book = await receipts.section_book(node, by=who, year=year, mediator=mediator, limit=None)
-    except UserError as exc:
-        raise web.HTTPBadRequest(text=str(exc)) from exc
+    except Forbidden:
+        raise
+    except UserError:
+        return await _book_page(request, who, year, mediator)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(

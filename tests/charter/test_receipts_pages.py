@@ -187,9 +187,13 @@ async def test_roles_csrf_and_login(make_node: MakeNode) -> None:
         rn.node, "kossi", ReceiptDraft(payer="B", amount="5 EUR", purpose="x"), by=OPERATOR
     )
     async with new_browser() as anonymous:
-        for path in ("/me/mediator/ama/receipts", "/admin/receipts", "/admin/receipts.csv"):
+        for path in ("/me/mediator/ama/receipts", "/admin/receipts"):
             _, resp = await page(anonymous, f"{rn.url}{path}", status=303)
             assert resp.headers["Location"].startswith("/login?next=")
+        status, location, _ = await post(
+            anonymous, rn, "/admin/receipts/export", {"year": "2026"}, token="x"
+        )
+        assert (status, location) == (303, "/login?next=/admin")
     async with new_browser() as browser:
         token = await log_in_with_link(browser, rn, await invite(rn, "ama", "mediator:ama"))
         # Another mediator's receipts: 403, nothing written.
@@ -211,7 +215,8 @@ async def test_roles_csrf_and_login(make_node: MakeNode) -> None:
         assert status == 403
         # The coordinator's book is not a mediator's.
         await page(browser, f"{rn.url}/admin/receipts", status=403)
-        await page(browser, f"{rn.url}/admin/receipts.csv", status=403)
+        status, _, body = await post(browser, rn, "/admin/receipts/export", {}, token=token)
+        assert status == 403 and "LOME-" not in body
         # CSRF: missing, forged, or posted from another site.
         path = "/me/mediator/ama/receipts"
         assert (await post(browser, rn, path, FORM, token=None))[0] == 403
@@ -267,8 +272,17 @@ async def test_the_coordinator_sees_every_receipt_totals_and_csv(make_node: Make
         assert "Aucun reçu pour l'instant." in text_of(body)
         body, _ = await page(browser, f"{rn.url}/admin/receipts?mediator=nobody", status=400)
         assert "no mediator 'nobody'" in text_of(body)
+        assert 'name="year" value="' in body  # the export form carries the filters
 
-        async with browser.get(f"{rn.url}/admin/receipts.csv?year={year}") as resp:
+        # The export is a POST from our own form, as every export of /admin.
+        token = csrf_of(body)
+        status, _, _ = await post(browser, rn, "/admin/receipts/export", {}, token="forged")
+        assert status == 403
+        async with browser.post(
+            f"{rn.url}/admin/receipts/export",
+            data={"csrf": token, "year": str(year)},
+            headers={"Origin": rn.url},
+        ) as resp:
             assert resp.status == 200 and resp.content_type == "text/csv"
             assert "attachment" in resp.headers["Content-Disposition"]
             table = list(csv.DictReader(io.StringIO(await resp.text())))
