@@ -24,6 +24,9 @@ here is:
   URL whether it still stands (``check_document`` here; the fetching is in
   node/charter/receipts.py).
 
+The issuing form carries a one-time key (``submission``, unique): the same
+form sent twice issues one receipt, not a second one to cancel.
+
 Amounts are integers in the currency's minor unit (cents; francs CFA have
 none) with the ISO 4217 code: never a float.
 """

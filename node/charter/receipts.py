@@ -306,7 +306,8 @@ async def verify(source: str) -> Verdict:
     path = Path(source)
     from_file: dict[str, Any] | None = None
     if source.startswith(("https://", "http://")):
-        url = source
+        # The page's address as copied from a browser ('?lang=en', '#…') is the same receipt.
+        url = source.split("#", 1)[0].split("?", 1)[0]
     else:
         try:
             raw = await asyncio.to_thread(_read_small, path)

@@ -334,6 +334,7 @@ async def test_a_genuine_receipt_verifies_and_a_tampered_one_does_not(
     )
     verdict = await receipts.verify(view.url)
     assert verdict.state == "valid"
+    assert (await receipts.verify(f"{view.url}?lang=en#top")).verified.number == view.number
     assert verdict.verified.number == view.number
     assert verdict.verified.amount == "120.50 EUR"
     assert verdict.verified.payer == "Association Lumière"
