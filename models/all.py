@@ -13,7 +13,7 @@ from models import (  # noqa: F401
     posts,
     replies,
 )
-from models.charter import hostings, polls  # noqa: F401
+from models.charter import hostings, polls, receipts  # noqa: F401
 from models.network import blocks  # noqa: F401
 from models.sel import accounts as sel_accounts  # noqa: F401
 from models.sel import exchanges, ledger  # noqa: F401

@@ -174,7 +174,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--limit", type=int, default=50, help="rows to show (default 50)")
     s.add_argument("--retry-dead", action="store_true", help="queue every dead delivery again")
 
-    from node import cli_content, cli_hostings, cli_network, cli_polls, cli_sel, cli_users
+    from node import (
+        cli_content,
+        cli_hostings,
+        cli_network,
+        cli_polls,
+        cli_receipts,
+        cli_sel,
+        cli_users,
+    )
 
     cli_content.add_parsers(sub, _data)
     cli_hostings.add_parsers(sub, _data)
@@ -182,6 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_sel.add_parsers(sub, _data)
     cli_users.add_parsers(sub, _data)
     cli_polls.add_parsers(sub, _data)
+    cli_receipts.add_parsers(sub, _data)
 
     s = sub.add_parser(
         "demo", help="run a local network: a seat and two sections that follow each other"
@@ -537,6 +546,14 @@ async def cmd_poll(args: argparse.Namespace) -> int:
     return await _with_node(args.data, lambda node: run(args, node))
 
 
+async def cmd_receipt(args: argparse.Namespace) -> int:
+    from node import cli_receipts
+
+    if args.action == "verify":
+        return await cli_receipts.verify(args)
+    return await _with_node(args.data, lambda node: cli_receipts.run(args, node))
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = {
     "init": cmd_init,
     "migrate": cmd_migrate,
@@ -556,6 +573,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = 
     "hosting": cmd_hosting,
     **dict.fromkeys(("block", "unblock", "blocks"), cmd_network),
     "poll": cmd_poll,
+    "receipt": cmd_receipt,
     **dict.fromkeys(
         ("mediator", "offer", "bulletin", "authorize", "certify", "revoke", "verify"), cmd_content
     ),

@@ -19,6 +19,7 @@ from node.ui import (
     mediator,
     member,
     polls,
+    receipts,
 )
 from node.ui.messages import FR
 
@@ -34,3 +35,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_routes(coordinator_hostings.routes)
     app.router.add_routes(coordinator_network.routes)
     app.router.add_routes(polls.routes)
+    app.router.add_routes(receipts.routes)

@@ -93,6 +93,8 @@ class MediatorLinks:
     new_offer: str
     inbox: str
     unread: int
+    #: None for the node actor: receipts are issued by mediators.
+    receipts: str | None = None
 
 
 def links_for(actor: LocalActor, unread: int) -> MediatorLinks:
@@ -106,6 +108,7 @@ def links_for(actor: LocalActor, unread: int) -> MediatorLinks:
         new_offer=f"{base}/offers/new",
         inbox=f"{base}/inbox",
         unread=unread,
+        receipts=None if actor.is_node else f"{base}/receipts",
     )
 
 

@@ -1,0 +1,1 @@
+"""Tests of the charter paperwork (issue 10)."""
