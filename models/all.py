@@ -13,5 +13,6 @@ from models import (  # noqa: F401
     posts,
     replies,
 )
+from models.charter import contract_models, contracts, satisfaction  # noqa: F401
 from models.sel import accounts as sel_accounts  # noqa: F401
 from models.sel import exchanges, ledger  # noqa: F401

@@ -10,7 +10,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from node.i18n import register
-from node.ui import auth, coordinator, coordinator_sel, mediator, member
+from node.ui import auth, contracts, coordinator, coordinator_sel, mediator, member
 from node.ui.messages import FR
 
 register("fr", FR)
@@ -22,3 +22,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_routes(mediator.routes)
     app.router.add_routes(coordinator.routes)
     app.router.add_routes(coordinator_sel.routes)
+    app.router.add_routes(contracts.routes)

@@ -92,6 +92,8 @@ class MediatorLinks:
     new_offer: str
     inbox: str
     unread: int
+    #: None for the node actor: contracts are made by mediators.
+    contracts: str | None = None
 
 
 def links_for(actor: LocalActor, unread: int) -> MediatorLinks:
@@ -105,6 +107,7 @@ def links_for(actor: LocalActor, unread: int) -> MediatorLinks:
         new_offer=f"{base}/offers/new",
         inbox=f"{base}/inbox",
         unread=unread,
+        contracts=None if actor.is_node else f"{base}/contracts",
     )
 
 
