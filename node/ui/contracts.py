@@ -86,9 +86,13 @@ def _doc(view: act.ContractView) -> dict[str, Any]:
 
 
 def _public_headers(resp: web.Response) -> web.Response:
-    """A client's page: never indexed, its token never sent on as a Referer."""
+    """A client's page: never indexed, its token never sent to another site as a Referer.
+
+    ``same-origin``, not ``no-referrer``: with no referrer at all a browser
+    sends ``Origin: null`` with the page's own forms, which read_form refuses.
+    """
     resp.headers["X-Robots-Tag"] = "noindex, nofollow"
-    resp.headers["Referrer-Policy"] = "no-referrer"
+    resp.headers["Referrer-Policy"] = "same-origin"
     return resp
 
 
