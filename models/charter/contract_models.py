@@ -86,7 +86,12 @@ def escape_value(value: str) -> str:
 
 def fill(text: str, values: dict[str, str]) -> str:
     """The model with every placeholder replaced by its (escaped) value."""
-    return _PLACEHOLDER.sub(lambda m: escape_value(values.get(m.group(1), m.group(0))), text)
+
+    def one(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return escape_value(values[name]) if name in values else match.group(0)
+
+    return _PLACEHOLDER.sub(one, text)
 
 
 async def save_version(session: AsyncSession, kind: str, text: str, author: str) -> ModelVersion:

@@ -309,7 +309,9 @@ async def by_link(session: AsyncSession, token: str, *, for_update: bool = False
     """The contract a still-valid signing link is for, or LinkGone."""
     query = select(Contract).where(Contract.link_hash == digest(token[:128]))
     if for_update:
-        query = query.with_for_update()
+        # Re-read under the lock even if this session loaded the row before: a
+        # second signer waits here, then sees the first one's signature.
+        query = query.with_for_update().execution_options(populate_existing=True)
     contract = await session.scalar(query)
     if contract is None:
         raise LinkGone(

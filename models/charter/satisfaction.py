@@ -105,7 +105,7 @@ async def by_token(
 ) -> SatisfactionRequest:
     query = select(SatisfactionRequest).where(SatisfactionRequest.token_hash == digest(token[:128]))
     if for_update:
-        query = query.with_for_update()
+        query = query.with_for_update().execution_options(populate_existing=True)
     row = await session.scalar(query)
     if row is None or row.replaced_at is not None:
         raise SatisfactionGone("this link is not valid (replaced or unknown)")
