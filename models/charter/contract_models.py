@@ -22,7 +22,8 @@ from models.errors import NotFound, UserError
 
 #: What a model may hold, and what each becomes (see contracts.values_of).
 PLACEHOLDERS = ("client", "mediator", "service", "price", "duration", "start", "end", "share")
-MAX_MODEL = 60_000
+#: Per document: both, rendered, fit in the client's page (under 50 KB).
+MAX_MODEL = 16_000
 _PLACEHOLDER = re.compile(r"\{([^{}\s]{0,40})\}")
 #: Characters with a meaning in Markdown, escaped in a value so a client's
 #: name cannot add a link, a heading or emphasis to the contract.

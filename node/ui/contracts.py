@@ -37,7 +37,7 @@ from node.i18n import pick_language, register, translator
 from node.ui.auth import read_form, render
 from node.ui.contracts_messages import FR
 from node.ui.coordinator import PREFIX as ADMIN
-from node.ui.coordinator import admin, admin_post, page, status_of
+from node.ui.coordinator import admin, admin_post, page, status_of, with_lang
 from node.ui.mediator import PREFIX, _context, _gate, _refusal, _text, _with_lang
 from node.web import get_node
 
@@ -56,6 +56,7 @@ CLIENT_FIELDS = (
     "counterpart_detail",
     "typed_name",
 )
+MODEL_KINDS = {"contract": "Hosting-contract model", "conditions": "General conditions"}
 UUID_RE = "{uuid:[0-9a-f-]{36}}"
 TOKEN_RE = "{token:[A-Za-z0-9_-]{1,128}}"
 
@@ -296,41 +297,48 @@ async def admin_contracts(request: web.Request, who: Principal) -> web.StreamRes
 async def _models_page(
     request: web.Request,
     who: Principal,
+    kind: str,
     *,
-    typed: dict[str, str] | None = None,
-    preview: dict[str, str] | None = None,
+    typed: str | None = None,
+    preview: str | None = None,
     error: str | None = None,
     status: int = 200,
 ) -> web.Response:
+    """One document at a time (its text, a preview, its versions): a page stays
+    under 50 KB even with the longest document."""
     node = get_node(request)
-    docs = []
-    for kind, title in (
-        ("contract", "Hosting-contract model"),
-        ("conditions", "General conditions"),
-    ):
-        versions = await act.model_versions(node, who, kind)
-        docs.append(
-            {
-                "kind": kind,
-                "title": title,
-                "text": (typed or {}).get(kind, versions[0].text if versions else ""),
-                "versions": [(v, render_markdown(v.text)) for v in versions],
-                "preview": (preview or {}).get(kind),
-            }
-        )
+    versions = await act.model_versions(node, who, kind)
+    shown = None
+    wanted = request.query.get("version", "")
+    for v in versions:
+        if wanted == str(v.number):
+            shown = (v, render_markdown(v.text))
     return page(
         request,
         "ui/coord_contract_models.html",
-        {"docs": docs, "placeholders": ["{" + p + "}" for p in cm.PLACEHOLDERS]},
+        {
+            "kind": kind,
+            "kinds": MODEL_KINDS,
+            "text": typed if typed is not None else (versions[0].text if versions else ""),
+            "versions": versions,
+            "shown": shown,
+            "preview": preview,
+            "placeholders": ["{" + p + "}" for p in cm.PLACEHOLDERS],
+            "max_model": cm.MAX_MODEL,
+        },
         error=error,
         status=status,
     )
 
 
+def _kind(value: str) -> str:
+    return value if value in MODEL_KINDS else "contract"
+
+
 @routes.get(ADMIN + "/contracts/models")
 @admin
 async def admin_models(request: web.Request, who: Principal) -> web.StreamResponse:
-    return await _models_page(request, who)
+    return await _models_page(request, who, _kind(request.query.get("kind", "")))
 
 
 @routes.post(ADMIN + "/contracts/models")
@@ -338,21 +346,21 @@ async def admin_models(request: web.Request, who: Principal) -> web.StreamRespon
 async def admin_models_save(
     request: web.Request, who: Principal, form: MultiDictProxy[Any]
 ) -> web.StreamResponse:
-    kind = _text(form, "kind")
+    raw_kind = _text(form, "kind")
+    kind = _kind(raw_kind)
     text = _text(form, "text")
-    typed = {kind: text} if kind in ("contract", "conditions") else {}
     try:
-        cm.check_kind(kind)
+        cm.check_kind(raw_kind)
         if form.get("action") == "save":
             await act.model_save(get_node(request), who, kind, text)
         else:
             shown = render_markdown(act.model_preview(who, text))
-            return await _models_page(request, who, typed=typed, preview={kind: shown})
+            return await _models_page(request, who, kind, typed=text, preview=shown)
     except UserError as exc:
         return await _models_page(
-            request, who, typed=typed, error=say(request, exc), status=status_of(exc)
+            request, who, kind, typed=text, error=say(request, exc), status=status_of(exc)
         )
-    raise web.HTTPSeeOther(request.path + ("?lang=en" if request.query.get("lang") == "en" else ""))
+    raise web.HTTPSeeOther(with_lang(request, request.path, kind=kind))
 
 
 # ----------------------------------------------------------------------------- the client

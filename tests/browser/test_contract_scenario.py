@@ -85,11 +85,18 @@ async def test_a_contract_from_offer_to_signature_and_rating_in_the_browser(
     await check_no_overflow(admin, "contract-models-preview")
     await check_accessible(admin, "contract-models-preview")
     await admin.click("#contract button[value=save]")
-    await admin.wait_for_url("**/admin/contracts/models")
+    await admin.wait_for_url("**/admin/contracts/models?kind=contract")
+    assert "Version 1" in await admin.inner_text("main")
+    await admin.click("text=Conditions générales d'hébergement")
+    await admin.wait_for_url("**/admin/contracts/models?kind=conditions")
     await admin.fill("#text-conditions", CONDITIONS)
     await admin.click("#conditions button[value=save]")
-    await admin.wait_for_url("**/admin/contracts/models")
-    assert (await admin.inner_text("main")).count("Version 1") == 2
+    await admin.wait_for_url("**/admin/contracts/models?kind=conditions")
+    await admin.click("text=Version 1")
+    await admin.wait_for_url("**version=1")
+    assert "Le client respecte la charte" in await admin.inner_text("main")
+    await screenshots(admin, "contract-models-version")
+    await check_accessible(admin, "contract-models-version")
 
     # The mediator makes the contract from her offer and gets the client's link.
     await log_in(page, rn, "ama", ["mediator:ama"])

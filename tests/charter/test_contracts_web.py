@@ -536,3 +536,22 @@ async def test_satisfaction_shows_on_the_public_profile_only_after_the_mediator_
     finally:
         for v in (ama, client, public):
             await v.close()
+
+
+def test_every_string_of_the_contract_pages_has_a_french_translation() -> None:
+    from pathlib import Path
+
+    from node.i18n import CATALOG
+    from node.ui import contracts
+
+    templates = Path(contracts.__file__).parent.parent / "templates" / "ui"
+    ids: set[str] = set()
+    names = ["_contract*.html", "client_*.html", "mediator_contract*.html", "coord_contract*.html"]
+    for pattern in names:
+        for path in templates.glob(pattern):
+            ids.update(re.findall(r'_\("([^"]+)"\)', path.read_text()))
+            ids.update(re.findall(r"_\('([^']+)'\)", path.read_text()))
+    ids.update(contracts.MODEL_KINDS.values())
+    ids.update(contracts._state_label(Contract(state=s)) for s in ContractState)
+    assert len(ids) > 80
+    assert sorted(i for i in ids if i not in CATALOG["fr"]) == []
