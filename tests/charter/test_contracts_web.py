@@ -555,3 +555,57 @@ def test_every_string_of_the_contract_pages_has_a_french_translation() -> None:
     ids.update(contracts._state_label(Contract(state=s)) for s in ContractState)
     assert len(ids) > 80
     assert sorted(i for i in ids if i not in CATALOG["fr"]) == []
+
+
+async def test_the_mediators_forms_refuse_bad_values_and_forged_requests(
+    make_node: MakeNode,
+) -> None:
+    rn = await section(make_node)
+    ama = await invite_and_log_in(rn, "ama", ["mediator:ama"])
+    try:
+        base = "/me/mediator/ama/contracts"
+        good = {
+            "client": "Association Lumière",
+            "service": "Site",
+            "price": "120 EUR",
+            "duration": "12 mois",
+            "start": "2027-01-01",
+            "end": "2027-12-31",
+            "share": "12 EUR",
+        }
+        for changes, message in [
+            ({"price": "douze"}, "write an amount"),
+            ({"end": "2026-12-31"}, "doit se terminer le jour où il commence ou après"),
+            ({"share": "500 EUR"}, "ne peut pas dépasser le prix"),
+            ({"start": "demain"}, "la date de début s'écrit AAAA-MM-JJ"),
+            ({"client": " "}, "le nom du client est obligatoire"),
+        ]:
+            page = await ama.post(base, {**good, **changes}, form_page=base)
+            assert page.status == 400, (changes, page.text[:300])
+            assert message in text_of(page.text), (changes, text_of(page.text)[-600:])
+            assert 'value="12 mois"' in page.text  # what was typed is kept
+        assert await rn.count(Contract) == 0
+        # Forged or missing CSRF, another site's Origin: refused, nothing made.
+        forged = await ama.post(base, {**good, "csrf": "forged"}, csrf=False)
+        assert forged.status == 403
+        missing = await ama.post(base, good, csrf=False)
+        assert missing.status == 403
+        async with ama.http.post(
+            rn.url + base, data=good, headers={"Origin": "https://evil.example"}
+        ) as resp:
+            assert resp.status == 403
+        assert await rn.count(Contract) == 0
+        made = await ama.post(base, good, form_page=base)
+        assert made.status == 303
+        path = made.headers["Location"]
+        for action in ("link", "cancel", "hand-in", "end", "ask"):
+            refused = await ama.post(f"{path}/{action}", {"csrf": "forged"}, csrf=False)
+            assert refused.status == 403, action
+        async with rn.node.sessions() as s:
+            row = (await s.scalars(select(Contract))).one()
+        assert row.state == ContractState.DRAFT and row.link_hash is None
+        # A state refusal shows on the contract's page (400), nothing changed.
+        early = await ama.post(f"{path}/hand-in", {"share": "12 EUR"}, form_page=path)
+        assert early.status == 400 and "only a signed contract" in early.text
+    finally:
+        await ama.close()
