@@ -128,11 +128,15 @@ async def current_versions(session: AsyncSession) -> tuple[ModelVersion, ModelVe
     """The newest contract model and conditions, or a refusal saying who must write them."""
     contract = await latest_version(session, ModelKind.CONTRACT)
     conditions = await latest_version(session, ModelKind.CONDITIONS)
-    if contract is None or conditions is None:
-        missing = "the hosting-contract model" if contract is None else "the general conditions"
+    if contract is None:
         raise ContractModelError(
-            f"{missing} has not been written yet: a coordinator writes it first "
-            "('coopnet contract model set', or Contracts > Models)"
+            "the hosting-contract model has not been written yet: a coordinator writes it "
+            "first (Contracts > the contract model, or 'coopnet contract model set')"
+        )
+    if conditions is None:
+        raise ContractModelError(
+            "the general conditions have not been written yet: a coordinator writes them "
+            "first (Contracts > the contract model, or 'coopnet contract model set')"
         )
     return contract, conditions
 

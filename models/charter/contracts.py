@@ -211,13 +211,15 @@ def _day(value: str, what: str) -> date:
 def apply_draft(contract: Contract, draft: ContractDraft) -> None:
     contract.client_name = _line(draft.client, "the client's name")
     contract.service = _line(draft.service, "the service")
-    contract.price_minor, contract.currency = parse_money(draft.price, "price")
+    contract.price_minor, contract.currency = parse_money(draft.price, "the price")
     contract.duration = _line(draft.duration, "the duration", 100)
     contract.start_date = _day(draft.start, "start")
     contract.end_date = _day(draft.end, "end")
     if contract.end_date < contract.start_date:
         raise ContractError("the contract must end on or after the day it starts")
-    share, share_currency = parse_money(draft.share, "share", default=contract.currency)
+    share, share_currency = parse_money(
+        draft.share, "the section's share", default=contract.currency
+    )
     if share_currency != contract.currency:
         raise ContractError(
             f"the section's share must be in the contract's currency ({contract.currency})"

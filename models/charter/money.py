@@ -29,7 +29,7 @@ def exponent(currency: str) -> int:
 
 
 def parse_money(
-    value: str, what: str = "price", default: str = DEFAULT_CURRENCY
+    value: str, what: str = "the price", default: str = DEFAULT_CURRENCY
 ) -> tuple[int, str]:
     """'25', '25,50 EUR', 'XOF 5000' → (minor units, ISO currency), ``default`` if none.
 
@@ -40,20 +40,18 @@ def parse_money(
     numbers = [p for p in parts if not p.isalpha()]
     codes = [p.upper() for p in parts if p.isalpha()]
     if len(numbers) != 1 or len(codes) > 1 or (codes and len(codes[0]) != 3):
-        raise MoneyError(f"{what} {value!r}: write an amount and an optional currency, e.g. 25 EUR")
+        raise MoneyError(f"{what}: write an amount and an optional currency, e.g. 25 EUR")
     currency = codes[0] if codes else default
     try:
         amount = Decimal(numbers[0])
     except InvalidOperation as exc:
-        raise MoneyError(f"{what} {value!r} is not a number") from exc
+        raise MoneyError(f"{what}: write an amount and an optional currency, e.g. 25 EUR") from exc
     if not amount.is_finite() or amount < 0 or amount > MAX_MAJOR:
-        raise MoneyError(f"{what} {value!r} must be between 0 and 1,000,000,000")
+        raise MoneyError(f"{what}: between 0 and 1,000,000,000")
     places = exponent(currency)
     minor = amount.scaleb(places)
     if minor != minor.to_integral_value():
-        raise MoneyError(
-            f"{what} {value!r}: {currency} has {places} decimal(s); nothing is rounded"
-        )
+        raise MoneyError(f"{what}: too many decimals for this currency (nothing is rounded)")
     return int(minor), currency
 
 

@@ -183,7 +183,7 @@ async def mediator_names(node: Node) -> dict[int, str]:
 async def contract_hand_in(node: Node, by: Principal, ref: str, share: str) -> Contract:
     async with node.write() as session:
         contract, _ = await _mine(session, by, ref)
-        minor, currency = parse_money(share, "share", default=contract.currency)
+        minor, currency = parse_money(share, "the share paid", default=contract.currency)
         if currency != contract.currency:
             raise cs.ContractError(
                 f"the share paid must be in the contract's currency ({contract.currency})"

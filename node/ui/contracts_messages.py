@@ -226,6 +226,47 @@ FR: dict[str, str] = {
         "les contrats sont établis par les médiateurs\u00a0: ouvrez les pages d'un médiateur"
     ),
     "no such contract among this mediator's": "aucun contrat de ce type chez ce médiateur",
+    # Sums (models/charter/money.py), for each field.
+    "the price": "le prix",
+    "the price: write an amount and an optional currency, e.g. 25 EUR": (
+        "le prix\u00a0: écrivez un montant et une monnaie facultative, par ex. 25 EUR"
+    ),
+    "the price: between 0 and 1,000,000,000": (
+        "le prix\u00a0: entre 0 et 1\u00a0000\u00a0000\u00a0000"
+    ),
+    "the price: too many decimals for this currency (nothing is rounded)": (
+        "le prix\u00a0: trop de décimales pour cette monnaie (rien n'est arrondi)"
+    ),
+    "the section's share": "la part de la section",
+    "the section's share: write an amount and an optional currency, e.g. 25 EUR": (
+        "la part de la section\u00a0: écrivez un montant et une monnaie facultative, par ex. 25 EUR"
+    ),
+    "the section's share: between 0 and 1,000,000,000": (
+        "la part de la section\u00a0: entre 0 et 1\u00a0000\u00a0000\u00a0000"
+    ),
+    "the section's share: too many decimals for this currency (nothing is rounded)": (
+        "la part de la section\u00a0: trop de décimales pour cette monnaie (rien n'est arrondi)"
+    ),
+    "the share paid": "la part versée",
+    "the share paid: write an amount and an optional currency, e.g. 25 EUR": (
+        "la part versée\u00a0: écrivez un montant et une monnaie facultative, par ex. 25 EUR"
+    ),
+    "the share paid: between 0 and 1,000,000,000": (
+        "la part versée\u00a0: entre 0 et 1\u00a0000\u00a0000\u00a0000"
+    ),
+    "the share paid: too many decimals for this currency (nothing is rounded)": (
+        "la part versée\u00a0: trop de décimales pour cette monnaie (rien n'est arrondi)"
+    ),
+    "the hosting-contract model has not been written yet: a coordinator writes it first "
+    "(Contracts > the contract model, or 'coopnet contract model set')": (
+        "le modèle de contrat d'hébergement n'est pas encore rédigé\u00a0: un coordinateur le "
+        "rédige d'abord (Contrats > le modèle de contrat, ou « coopnet contract model set »)"
+    ),
+    "the general conditions have not been written yet: a coordinator writes them first "
+    "(Contracts > the contract model, or 'coopnet contract model set')": (
+        "les conditions générales ne sont pas encore rédigées\u00a0: un coordinateur les "
+        "rédige d'abord (Contrats > le modèle de contrat, ou « coopnet contract model set »)"
+    ),
     # The mediator's public page.
     "Client satisfaction:": "Satisfaction des clients\u00a0:",
     "Recent comments": "Commentaires récents",

@@ -574,7 +574,7 @@ async def test_the_mediators_forms_refuse_bad_values_and_forged_requests(
             "share": "12 EUR",
         }
         for changes, message in [
-            ({"price": "douze"}, "write an amount"),
+            ({"price": "douze"}, "le prix\u00a0: écrivez un montant"),
             ({"end": "2026-12-31"}, "doit se terminer le jour où il commence ou après"),
             ({"share": "500 EUR"}, "ne peut pas dépasser le prix"),
             ({"start": "demain"}, "la date de début s'écrit AAAA-MM-JJ"),
