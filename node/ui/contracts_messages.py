@@ -91,6 +91,11 @@ FR: dict[str, str] = {
     ),
     "Ask for the client's rating": "Demander la note du client",
     # The coordinator's pages.
+    "Only the latest contracts are listed here; 'coopnet contract list' lists them all. "
+    "The totals count every contract.": (
+        "Seuls les contrats les plus récents sont listés ici\u00a0; « coopnet contract list » "
+        "les liste tous. Les totaux comptent tous les contrats."
+    ),
     "The contract model and the general conditions": (
         "Le modèle de contrat et les conditions générales"
     ),

@@ -609,3 +609,32 @@ async def test_the_mediators_forms_refuse_bad_values_and_forged_requests(
         assert early.status == 400 and "only a signed contract" in early.text
     finally:
         await ama.close()
+
+
+async def test_long_lists_stay_small_and_the_totals_count_every_contract(
+    make_node: MakeNode,
+) -> None:
+    from models.charter.contracts import ContractDraft
+
+    rn = await section(make_node)
+    coordinator = await invite_and_log_in(rn, "coord", ["coordinator"])
+    ama = await invite_and_log_in(rn, "ama", ["mediator:ama"])
+    try:
+        long_name = "Association " + "très longue " * 15
+        for i in range(130):
+            draft = ContractDraft(
+                f"{long_name}{i}", "Hébergement " * 10, "100 EUR", "1 an", "2027-01-01",
+                "2027-12-31", "10",
+            )  # fmt: skip
+            await act.contract_create(rn.node, OPERATOR, "ama", draft)
+        for visitor, path in (
+            (coordinator, "/admin/contracts"),
+            (ama, "/me/mediator/ama/contracts"),
+        ):
+            page = await visitor.get(path)
+            assert page.status == 200 and len(page.text.encode()) < MAX_PAGE, (path, len(page.text))
+            assert "Seuls les contrats les plus récents sont listés ici" in page.text
+            assert page.text.count(long_name.strip()) == 40
+    finally:
+        await coordinator.close()
+        await ama.close()
