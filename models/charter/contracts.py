@@ -3,11 +3,8 @@
 The client needs no account. When the mediator makes the client's link
 (their own acceptance), the contract is fixed on the current versions of
 the two documents; the client reads exactly the text they will sign, gives
-their contact details and the counterpart, types their name and signs. The
-node then stores the exact Markdown signed, its SHA-256, both acceptance
-times and the client's details, and signs a JSON document holding them with
-its Ed25519 key (FEP-8b32 ``eddsa-jcs-2022``). ``verify`` recomputes all of
-it from the stored rows: a change made in the database afterwards shows.
+their contact details and the counterpart, types their name and signs
+(models/charter/signing.py: what is stored and signed, and ``verify``).
 
 Links are random tokens stored as SHA-256 digests (a copy of the database
 opens nothing). The signing link works once; after signing the client gets
@@ -19,47 +16,28 @@ section, with its share); cancelled before signature, ended after it.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
 from sqlalchemy import BigInteger, Date, ForeignKey, Integer, String, Text, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from federation.integrity import (
-    ProofError,
-    add_proof,
-    ed25519_public_multibase,
-    public_key_from_multibase,
-    verify_proof,
-)
-from federation.vocab import AS_CONTEXT
 from models.accounts import digest
 from models.actors import LocalActor
-from models.attestations import DATA_INTEGRITY_CONTEXT, integrity_key_id
 from models.base import Base, UTCDateTime, utcnow
 from models.charter.contract_models import ModelVersion, current_versions, fill, get_version
 from models.charter.money import format_money, parse_money
 from models.errors import NotFound, UserError
 from models.outbox import new_uuid
 from models.states import check_transition
-from models.to_ap import iso
-from models.urls import Urls
 
 LINK_LIFETIME = timedelta(days=30)
 MAX_LINE = 200
 MAX_ADDRESS = 500
 MAX_DETAIL = 2000
-CONTRACT_CONTEXT: list[Any] = [
-    AS_CONTEXT,
-    DATA_INTEGRITY_CONTEXT,
-    {"coopnet": "https://coopnet.example/ns#", "HostingContract": "coopnet:HostingContract"},
-]
 #: Between the contract and the general conditions in the text signed.
 SEPARATOR = "\n\n---\n\n"
 
@@ -177,22 +155,8 @@ class ContractDraft:
     share: str
 
 
-@dataclass
-class ClientDetails:
-    """What the client gives on the signing page (the charter asks for full details)."""
-
-    full_name: str
-    address: str
-    email: str
-    phone: str
-    organisation: str = ""
-    counterpart: str = ""
-    counterpart_detail: str = ""
-    typed_name: str = ""
-    consent: bool = False
-
-
-def _line(value: str, what: str, limit: int = MAX_LINE, required: bool = True) -> str:
+def text_line(value: str, what: str, limit: int = MAX_LINE, required: bool = True) -> str:
+    """One line of text, spaces collapsed, within ``limit``; a refusal names ``what``."""
     value = " ".join(value.split())
     if required and not value:
         raise ContractError(f"{what} is required")
@@ -209,10 +173,10 @@ def _day(value: str, what: str) -> date:
 
 
 def apply_draft(contract: Contract, draft: ContractDraft) -> None:
-    contract.client_name = _line(draft.client, "the client's name")
-    contract.service = _line(draft.service, "the service")
+    contract.client_name = text_line(draft.client, "the client's name")
+    contract.service = text_line(draft.service, "the service")
     contract.price_minor, contract.currency = parse_money(draft.price, "the price")
-    contract.duration = _line(draft.duration, "the duration", 100)
+    contract.duration = text_line(draft.duration, "the duration", 100)
     contract.start_date = _day(draft.start, "start")
     contract.end_date = _day(draft.end, "end")
     if contract.end_date < contract.start_date:
@@ -336,160 +300,6 @@ async def by_copy_link(session: AsyncSession, token: str) -> Contract:
     if contract is None or not contract.is_signed:
         raise NotFound("no contract at this link")
     return contract
-
-
-def check_details(details: ClientDetails) -> ClientDetails:
-    """Every field the charter asks for, or a refusal that names the missing one."""
-    from models.accounts import check_email
-
-    out = ClientDetails(
-        full_name=_line(details.full_name, "your full name"),
-        address=_line(details.address, "your postal address", MAX_ADDRESS),
-        email=_line(details.email, "your e-mail address", 254),
-        phone=_line(details.phone, "your phone number", 40),
-        organisation=_line(details.organisation, "the organisation", required=False),
-        counterpart=details.counterpart,
-        counterpart_detail=details.counterpart_detail.strip(),
-        typed_name=_line(details.typed_name, "your name typed as signature"),
-        consent=details.consent,
-    )
-    try:
-        check_email(out.email)
-    except UserError:
-        raise ContractError("your e-mail address: write it as name@example.org") from None
-    if sum(c.isdigit() for c in out.phone) < 6:
-        raise ContractError("your phone number: at least 6 digits")
-    if out.counterpart not in (Counterpart.MONEY, Counterpart.ARTICLE):
-        raise ContractError(
-            "choose the counterpart: money, or an article about your volunteer commitment"
-        )
-    if len(out.counterpart_detail) > MAX_DETAIL:
-        raise ContractError(f"the counterpart's detail: at most {MAX_DETAIL} characters")
-    if out.counterpart == Counterpart.ARTICLE and not out.counterpart_detail:
-        raise ContractError("say what the article will be about (the counterpart's detail)")
-    if " ".join(out.typed_name.lower().split()) != " ".join(out.full_name.lower().split()):
-        raise ContractError("type your full name exactly as above to sign")
-    if not out.consent:
-        raise ContractError("tick the box to say you accept the contract and the conditions")
-    return out
-
-
-def _document(
-    urls: Urls, contract: Contract, mediator: LocalActor, node: LocalActor
-) -> dict[str, Any]:
-    """The JSON the node signs: what was signed, by whom, when, on which versions."""
-    assert contract.signed_at and contract.mediator_accepted_at
-    return {
-        "@context": CONTRACT_CONTEXT,
-        "id": f"urn:uuid:{contract.uuid}",
-        "type": "HostingContract",
-        "attributedTo": urls.actor(node.username),
-        "mediator": urls.actor(mediator.username),
-        "contractModelVersion": contract.contract_version_id,
-        "conditionsVersion": contract.conditions_version_id,
-        "sha256": contract.signed_sha256,
-        "mediatorAcceptedAt": iso(contract.mediator_accepted_at),
-        "clientAcceptedAt": iso(contract.signed_at),
-        "client": {
-            "name": contract.client_full_name,
-            "organisation": contract.client_organisation or "",
-            "address": contract.client_address,
-            "email": contract.client_email,
-            "phone": contract.client_phone,
-        },
-        "typedName": contract.typed_name,
-        "counterpart": {"kind": contract.counterpart, "detail": contract.counterpart_detail or ""},
-        "price": {"minor": str(contract.price_minor), "currency": contract.currency},
-        "share": {"minor": str(contract.share_minor), "currency": contract.currency},
-    }
-
-
-def text_hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-async def sign(
-    session: AsyncSession,
-    urls: Urls,
-    token: str,
-    details: ClientDetails,
-    mediator: LocalActor,
-    node: LocalActor,
-) -> tuple[Contract, str]:
-    """Sign through the link, once: (the contract, the token of the client's copy link).
-
-    The link row is read under a row lock (PostgreSQL) and the state moves in
-    the same transaction, so two submissions of one link sign once.
-    """
-    contract = await by_link(session, token, for_update=True)
-    checked = check_details(details)
-    if not node.integrity_key_pem:
-        raise ContractError("the node has no signing key")
-    body, conditions = await text_to_sign(session, contract, mediator)
-    now = utcnow()
-    contract.signed_text = body + SEPARATOR + conditions
-    contract.signed_sha256 = text_hash(contract.signed_text)
-    contract.signed_at = now
-    contract.client_full_name = checked.full_name
-    contract.client_organisation = checked.organisation or None
-    contract.client_address = checked.address
-    contract.client_email = checked.email
-    contract.client_phone = checked.phone
-    contract.counterpart = checked.counterpart
-    contract.counterpart_detail = checked.counterpart_detail or None
-    contract.typed_name = checked.typed_name
-    doc = _document(urls, contract, mediator, node)
-    signed = add_proof(doc, node.integrity_key_pem, integrity_key_id(urls, node), now)
-    contract.signed_document = json.dumps(signed, ensure_ascii=False, sort_keys=True)
-    copy = secrets.token_urlsafe(32)
-    contract.copy_hash = digest(copy)
-    contract.move_to(ContractState.SIGNED)
-    await session.flush()
-    return contract, copy
-
-
-@dataclass(frozen=True)
-class Verification:
-    ok: bool
-    problems: tuple[str, ...]
-
-
-def verify(urls: Urls, contract: Contract, mediator: LocalActor, node: LocalActor) -> Verification:
-    """Recompute the hash from the stored text and check the node's proof over the stored rows.
-
-    Any change after signing to the text, its hash, the client's details,
-    the counterpart or the sums is reported (the signed document no longer
-    matches, or its proof no longer verifies).
-    """
-    if not contract.is_signed:
-        return Verification(False, ("not signed yet",))
-    problems: list[str] = []
-    text = contract.signed_text or ""
-    if text_hash(text) != contract.signed_sha256:
-        problems.append("the stored text does not match its SHA-256: the text was altered")
-    try:
-        stored = json.loads(contract.signed_document or "")
-    except ValueError:
-        stored = None
-    if not isinstance(stored, dict):
-        return Verification(False, (*problems, "the signed document is unreadable"))
-    expected = _document(urls, contract, mediator, node)
-    for key, value in expected.items():
-        if stored.get(key) != value:
-            problems.append(f"the signed document's {key!r} differs from what is stored now")
-    if stored.get("sha256") != text_hash(text):
-        problems.append("the text is not the one the node signed")
-    pem = node.integrity_key_pem
-    try:
-        if not pem:
-            raise ProofError("the node has no signing key")
-        public = public_key_from_multibase(ed25519_public_multibase(pem))
-        method = verify_proof(stored, lambda _: public)
-        if method != integrity_key_id(urls, node):
-            problems.append("the proof was not made with this node's key")
-    except ProofError as exc:
-        problems.append(f"the node's signature does not verify: {exc}")
-    return Verification(not problems, tuple(dict.fromkeys(problems)))
 
 
 def hand_in(contract: Contract, share_minor: int) -> None:

@@ -19,8 +19,10 @@ from models.actors import LocalActor, get_node_actor
 from models.charter import contract_models as cm
 from models.charter import contracts as cs
 from models.charter import satisfaction as sf
-from models.charter.contracts import ClientDetails, Contract, ContractDraft, Verification
+from models.charter import signing
+from models.charter.contracts import Contract, ContractDraft
 from models.charter.money import format_money, parse_money
+from models.charter.signing import ClientDetails, Verification
 from models.errors import Forbidden, NotFound
 from models.mediators import get_mediator
 from models.offers import Offer, OfferState
@@ -92,7 +94,7 @@ async def _view(node: Node, session: Any, contract: Contract, mediator: LocalAct
     model, conditions = await cs.versions_of(session, contract)
     if contract.signed_text is not None:
         text = contract.signed_text
-        check = cs.verify(node.urls, contract, mediator, await get_node_actor(session))
+        check = signing.verify(node.urls, contract, mediator, await get_node_actor(session))
     else:
         body, terms = await cs.text_to_sign(session, contract, mediator)
         text, check = body + cs.SEPARATOR + terms, None
@@ -211,7 +213,7 @@ async def contract_cancel(node: Node, by: Principal, ref: str) -> Contract:
 async def contract_verify(node: Node, by: Principal, ref: str) -> Verification:
     async with node.sessions() as session:
         contract, mediator = await _mine(session, by, ref)
-        return cs.verify(node.urls, contract, mediator, await get_node_actor(session))
+        return signing.verify(node.urls, contract, mediator, await get_node_actor(session))
 
 
 def totals(sums: dict[str, int]) -> list[str]:
@@ -236,7 +238,7 @@ async def client_sign(node: Node, token: str, details: ClientDetails) -> tuple[C
         contract = await cs.by_link(session, token)
         mediator = await session.get(LocalActor, contract.actor_id)
         assert mediator is not None
-        signed, copy = await cs.sign(
+        signed, copy = await signing.sign(
             session, node.urls, token, details, mediator, await get_node_actor(session)
         )
     return signed, copy_link(node, copy)

@@ -21,7 +21,6 @@ from multidict import MultiDictProxy
 from models.accounts import Principal
 from models.charter import contract_models as cm
 from models.charter.contracts import (
-    ClientDetails,
     Contract,
     ContractDraft,
     ContractState,
@@ -30,6 +29,7 @@ from models.charter.contracts import (
     shares_paid,
 )
 from models.charter.satisfaction import MAX_COMMENT, SatisfactionGone
+from models.charter.signing import ClientDetails
 from models.errors import Forbidden, NotFound, UserError
 from models.markdown import render_markdown
 from node.charter import contracts as act

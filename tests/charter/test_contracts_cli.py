@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from models.charter.contracts import ClientDetails
+from models.charter.signing import ClientDetails
 from node.charter import contracts as act
 from node.cli import main
 from node.config import load_config

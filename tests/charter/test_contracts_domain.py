@@ -16,7 +16,6 @@ from models.accounts import OPERATOR
 from models.base import clock, utcnow
 from models.charter.contract_models import ContractModelError, check_text, fill
 from models.charter.contracts import (
-    ClientDetails,
     Contract,
     ContractDraft,
     ContractError,
@@ -25,6 +24,7 @@ from models.charter.contracts import (
 )
 from models.charter.money import MoneyError, format_money, parse_money
 from models.charter.satisfaction import SatisfactionError, SatisfactionGone, SatisfactionRequest
+from models.charter.signing import ClientDetails
 from models.markdown import render_markdown
 from models.mediators import Profile
 from models.states import IllegalTransition
