@@ -56,6 +56,9 @@ OUR_TERMS: dict[str, Any] = {
     "sequence": "coopnet:sequence",
     "reason": "coopnet:reason",
     "performedOn": "coopnet:performedOn",
+    # The charter's paperwork (models/charter): signed documents a person keeps.
+    "HostingContract": "coopnet:HostingContract",
+    "Receipt": "coopnet:Receipt",
 }
 
 #: ValueFlows terms, for offers and SEL exchanges.

@@ -13,7 +13,14 @@ from models import (  # noqa: F401
     posts,
     replies,
 )
-from models.charter import hostings, polls, receipts  # noqa: F401
+from models.charter import (  # noqa: F401
+    contract_models,
+    contracts,
+    hostings,
+    polls,
+    receipts,
+    satisfaction,
+)
 from models.network import blocks  # noqa: F401
 from models.sel import accounts as sel_accounts  # noqa: F401
 from models.sel import exchanges, ledger  # noqa: F401

@@ -36,6 +36,7 @@ from models.offers import list_offers
 from models.outbox import Activity
 from models.posts import LocalObject, get_local_object
 from node.actions import key_resolver
+from node.charter.contracts import public_indicator
 from node.collections import PAGE_SIZE, collection, page, page_number
 from node.web import ap_response, error, get_node, target_uri, wants_ap
 
@@ -86,6 +87,8 @@ async def actor_view(request: web.Request) -> web.StreamResponse:
         )
         followers = await _count(session, Follower, actor.id)
         following = await _count_following(session, actor.id)
+    # Shown only when the mediator agreed (off by default): see models/charter/satisfaction.py.
+    satisfaction = None if actor.is_node else await public_indicator(node, actor.id)
     return _page(
         "actor.html",
         request,
@@ -101,6 +104,7 @@ async def actor_view(request: web.Request) -> web.StreamResponse:
             "bulletins": bulletins,
             "mediators": mediators,
             "standing": standing,
+            "satisfaction": satisfaction,
         },
     )
 

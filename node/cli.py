@@ -176,6 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from node import (
         cli_content,
+        cli_contracts,
         cli_hostings,
         cli_network,
         cli_polls,
@@ -185,6 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     cli_content.add_parsers(sub, _data)
+    cli_contracts.add_parsers(sub, _data)
     cli_hostings.add_parsers(sub, _data)
     cli_network.add_parsers(sub, _data)
     cli_sel.add_parsers(sub, _data)
@@ -540,6 +542,12 @@ async def cmd_user(args: argparse.Namespace) -> int:
     return await _with_node(args.data, lambda node: run(args, node))
 
 
+async def cmd_contract(args: argparse.Namespace) -> int:
+    from node.cli_contracts import run
+
+    return await _with_node(args.data, lambda node: run(args, node))
+
+
 async def cmd_poll(args: argparse.Namespace) -> int:
     from node.cli_polls import run
 
@@ -574,6 +582,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = 
     **dict.fromkeys(("block", "unblock", "blocks"), cmd_network),
     "poll": cmd_poll,
     "receipt": cmd_receipt,
+    "contract": cmd_contract,
+    "satisfaction": cmd_contract,
     **dict.fromkeys(
         ("mediator", "offer", "bulletin", "authorize", "certify", "revoke", "verify"), cmd_content
     ),

@@ -12,6 +12,7 @@ from aiohttp import web
 from node.i18n import register
 from node.ui import (
     auth,
+    contracts,
     coordinator,
     coordinator_hostings,
     coordinator_network,
@@ -36,3 +37,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_routes(coordinator_network.routes)
     app.router.add_routes(polls.routes)
     app.router.add_routes(receipts.routes)
+    app.router.add_routes(contracts.routes)

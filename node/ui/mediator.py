@@ -93,6 +93,8 @@ class MediatorLinks:
     new_offer: str
     inbox: str
     unread: int
+    #: None for the node actor: contracts are made by mediators.
+    contracts: str | None = None
     #: None for the node actor: receipts are issued by mediators.
     receipts: str | None = None
 
@@ -108,6 +110,7 @@ def links_for(actor: LocalActor, unread: int) -> MediatorLinks:
         new_offer=f"{base}/offers/new",
         inbox=f"{base}/inbox",
         unread=unread,
+        contracts=None if actor.is_node else f"{base}/contracts",
         receipts=None if actor.is_node else f"{base}/receipts",
     )
 
