@@ -141,7 +141,7 @@ class Section:
             )
         await self.wait_listening()
 
-    async def wait_listening(self, within: float = 20.0) -> None:
+    async def wait_listening(self, within: float = 60.0) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + within
         while True:
