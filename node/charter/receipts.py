@@ -16,12 +16,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from federation.http import ApClient, FetchError, address_allowed, make_session
 from models.accounts import Principal
 from models.actors import LocalActor, get_node_actor
 from models.base import utcnow
+from models.charter.contracts import Contract, ContractState
 from models.charter.receipts import (
     Receipt,
     ReceiptDraft,
@@ -43,6 +45,7 @@ from models.charter.receipts import (
     unwrap,
     years,
 )
+from models.errors import NotFound
 from models.mediators import get_mediator
 from node.context import Node
 
@@ -143,6 +146,8 @@ async def issue(
             if key is not None and (done := await by_submission(session, key)) is not None:
                 return await _repeated(session, node, done, actor)
             checked = check_draft(draft, utcnow().date())
+            if checked.contract is not None:
+                await _check_contract(session, checked.contract, actor)
             section = await get_node_actor(session)
             row = await issue_receipt(session, node.urls, section, actor, checked, submission=key)
             (view,) = await _views(session, node, [row])
@@ -156,6 +161,32 @@ async def issue(
             actor = await get_mediator(session, mediator)
             return await _repeated(session, node, done, actor)
     return view
+
+
+#: A sum is received under a contract once the client has signed it.
+PAID_UNDER = frozenset({ContractState.SIGNED, ContractState.HANDED_IN, ContractState.ENDED})
+
+
+async def _check_contract(session: Any, ref: str, actor: LocalActor) -> None:
+    """A receipt names a contract of its own mediator that the client signed."""
+    contract = await session.scalar(select(Contract).where(Contract.uuid == ref))
+    if contract is None or contract.actor_id != actor.id:
+        raise ReceiptError("no contract of this mediator has that reference")
+    if contract.state not in PAID_UNDER:
+        raise ReceiptError("this contract is not signed: a receipt names a signed contract")
+
+
+async def receipts_for_contract(node: Node, ref: str, *, by: Principal) -> list[ReceiptView]:
+    """The receipts that name a contract, for whoever may see that contract."""
+    async with node.sessions() as session:
+        contract = await session.scalar(select(Contract).where(Contract.uuid == ref))
+        if contract is None:
+            raise NotFound("no such contract")
+        by.require_mediator(contract.actor_id)
+        rows = await session.scalars(
+            select(Receipt).where(Receipt.contract_ref == ref).order_by(Receipt.id)
+        )
+        return await _views(session, node, list(rows.all()))
 
 
 async def _repeated(session: Any, node: Node, done: Receipt, actor: LocalActor) -> ReceiptView:

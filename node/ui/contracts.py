@@ -33,6 +33,7 @@ from models.charter.signing import ClientDetails
 from models.errors import Forbidden, NotFound, UserError
 from models.markdown import render_markdown
 from node.charter import contracts as act
+from node.charter import receipts as receipt_actions
 from node.i18n import pick_language, register, translator
 from node.ui.auth import read_form, render
 from node.ui.contracts_messages import FR
@@ -199,10 +200,22 @@ async def _contract_page(
     view = await act.contract_view(node, who, request.match_info["uuid"])
     if view.contract.actor_id != ctx["actor"].id:
         raise NotFound("no such contract among this mediator's")
+    paid = (
+        await receipt_actions.receipts_for_contract(node, view.contract.uuid, by=who)
+        if view.contract.is_signed
+        else []
+    )
     return render(
         "ui/mediator_contract.html",
         request,
-        {**ctx, **_doc(view), "link": link, "satisfaction": satisfaction, "error": error},
+        {
+            **ctx,
+            **_doc(view),
+            "link": link,
+            "satisfaction": satisfaction,
+            "error": error,
+            "receipts": paid,
+        },
         status=status,
     )
 

@@ -10,6 +10,12 @@ before it, as French typography wants.
 from __future__ import annotations
 
 FR: dict[str, str] = {
+    # Receipts named by a contract (its page).
+    "Receipts for this contract": "Reçus de ce contrat",
+    "No receipt names this contract yet.": "Aucun reçu ne mentionne encore ce contrat.",
+    "Issue a receipt for a sum received under this contract": (
+        "Émettre un reçu pour une somme reçue au titre de ce contrat"
+    ),
     # Navigation, headings, states.
     "Contracts": "Contrats",
     "Contract": "Contrat",

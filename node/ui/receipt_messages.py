@@ -7,6 +7,12 @@ The refusals of models/charter/receipts.py that a page shows as they are
 from __future__ import annotations
 
 FR: dict[str, str] = {
+    "no contract of this mediator has that reference": (
+        "aucun contrat de ce médiateur ne porte cette référence"
+    ),
+    "this contract is not signed: a receipt names a signed contract": (
+        "ce contrat n'est pas signé : un reçu mentionne un contrat signé"
+    ),
     # Public receipt page.
     "Receipt": "Reçu",
     "Cancelled by receipt": "Annulé par le reçu",

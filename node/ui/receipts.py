@@ -176,9 +176,34 @@ async def _mediator_page(
 async def mediator_receipts(request: web.Request) -> web.StreamResponse:
     try:
         who = _gate(request)
-        return await _mediator_page(request, who, request.match_info["username"])
+        username = request.match_info["username"]
+        ref = request.query.get("contract", "")
+        values = await _from_contract(request, who, username, ref) if ref else None
+        return await _mediator_page(request, who, username, values=values)
     except UserError as exc:
         return _refusal(request, exc)
+
+
+async def _from_contract(
+    request: web.Request, who: Principal, username: str, ref: str
+) -> dict[str, str]:
+    """The issuing form filled in from a signed contract of this mediator's:
+    the client, the service, the agreed price (which the mediator may change)."""
+    from node.charter import contracts
+
+    if len(ref) > 64:
+        raise NotFound("no such contract among this mediator's")
+    view = await contracts.contract_view(get_node(request), who, ref)
+    c = view.contract
+    if view.mediator.username != username:
+        raise NotFound("no such contract among this mediator's")
+    return _values(None) | {
+        "payer": c.client_full_name or c.client_name,
+        "contact": c.client_email or "",
+        "amount": c.price,
+        "purpose": c.service,
+        "contract": c.uuid,
+    }
 
 
 @routes.post(PREFIX + "/{username}/receipts")

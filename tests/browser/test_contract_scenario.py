@@ -22,6 +22,7 @@ from models.mediators import Profile
 from models.offers import OfferDraft
 from node import content, users
 from node.charter import contracts as act
+from node.charter import receipts
 from tests.browser.harness import (
     PHONE,
     check_accessible,
@@ -114,6 +115,7 @@ async def test_a_contract_from_offer_to_signature_and_rating_in_the_browser(
     await page.click("form.stack button[type=submit]")
     await page.wait_for_url(re.compile(r".*/contracts/[0-9a-f-]{36}$"))
     contract_url = page.url
+    contract_uuid = contract_url.rsplit("/", 1)[1]
     await check_page(page, contract_url, "mediator-contract-draft", lang="fr")
     await page.click("text=Créer le lien de signature du client")
     await page.wait_for_load_state()
@@ -160,6 +162,26 @@ async def test_a_contract_from_offer_to_signature_and_rating_in_the_browser(
     await page.fill("#share", "12 EUR")
     await page.click("text=Marquer comme remis à la section")
     await page.wait_for_url(contract_url)
+
+    # The client paid: a receipt from the contract's page, filled in from the
+    # contract, then checked as anyone holding it would (its address, signed).
+    await page.click("text=Émettre un reçu pour une somme reçue au titre de ce contrat")
+    await page.wait_for_load_state()
+    assert await page.input_value("#payer") == "Afi Dossou"
+    assert await page.input_value("#amount") == "120.00 EUR"
+    await screenshots(page, "mediator-receipt-from-contract")
+    await check_accessible(page, "mediator-receipt-from-contract")
+    await page.click("button:has-text('Émettre le reçu')")
+    await page.wait_for_load_state()
+    [issued] = await receipts.receipts_for_contract(rn.node, contract_uuid, by=OPERATOR)
+    assert issued.receipt.contract_ref == contract_uuid and issued.state == "valid"
+    verdict = await receipts.verify(issued.url)
+    assert verdict.state == "valid" and verdict.verified.number == issued.number
+    await check_page(client, issued.url, "receipt-of-contract", lang="fr")
+    assert issued.number in await client.inner_text("main")
+    await page.goto(contract_url)
+    assert issued.number in await page.inner_text("main")
+
     await page.click("text=Terminer le contrat")
     await page.wait_for_load_state()
     rating_link = (await page.inner_text("code.linkbox")).strip()

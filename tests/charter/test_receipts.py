@@ -31,6 +31,7 @@ from models.errors import Forbidden, UserError
 from models.mediators import Profile
 from node import content
 from node.charter import receipts
+from tests.charter.test_receipts_for_contracts import signed_contract
 from tests.conftest import MakeNode, RunningNode
 from tests.procs import coopnet
 
@@ -318,6 +319,7 @@ async def test_a_genuine_receipt_verifies_and_a_tampered_one_does_not(
     make_node: MakeNode, tmp_path: Path
 ) -> None:
     rn = await section(make_node)
+    contract = await signed_contract(rn)
     view = await receipts.issue(
         rn.node,
         "ama",
@@ -328,7 +330,7 @@ async def test_a_genuine_receipt_verifies_and_a_tampered_one_does_not(
             purpose="hébergement 2027",
             method="mobile_money",
             received=(utcnow().date() - timedelta(days=2)).isoformat(),
-            contract="0b6f7a52-6a0e-4d6f-9a59-5f8f7a1c2d3e",
+            contract=contract,
         ),
         by=OPERATOR,
     )

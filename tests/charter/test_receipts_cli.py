@@ -15,6 +15,7 @@ from models.base import utcnow
 from models.mediators import Profile
 from node import content
 from tests.charter.test_receipts import stored
+from tests.charter.test_receipts_for_contracts import signed_contract
 from tests.conftest import MakeNode, RunningNode
 from tests.procs import coopnet
 
@@ -29,13 +30,14 @@ async def test_issue_show_verify_cancel_from_the_command_line(
     make_node: MakeNode, tmp_path: Path
 ) -> None:
     rn = await section(make_node)
+    contract = await signed_contract(rn)
     data = str(rn.config.data_dir)
     year = utcnow().year
     day = utcnow().date().isoformat()
     code, out, err = await coopnet(
         "receipt", "issue", "--data", data, "--mediator", "ama", "--payer", "Association Lumière",
         "--amount", "120,50 €", "--for", "hébergement 2027", "--method", "transfer",
-        "--date", day, "--contract", "0b6f7a52-6a0e-4d6f-9a59-5f8f7a1c2d3e",
+        "--date", day, "--contract", contract,
     )  # fmt: skip
     assert code == 0, err
     number = f"LOME-{year}-0001"
