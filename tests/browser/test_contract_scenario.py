@@ -211,6 +211,10 @@ async def test_a_contract_from_offer_to_signature_and_rating_in_the_browser(
         lang="fr",
     )
     assert "Afi Dossou" in await admin.inner_text("main")
+    # And the receipt in the section's book of receipts.
+    await check_page(admin, f"{rn.url}/admin/receipts", "coordinator-receipts", lang="fr")
+    assert issued.number in await admin.inner_text("main")
+    await admin.goto(f"{rn.url}/admin/contracts?contract={contracts[0].uuid}")
     # Printed, the contract stands alone: no navigation, black on white.
     await admin.emulate_media(media="print")
     assert not await admin.is_visible("nav.admin")
