@@ -24,6 +24,7 @@ from node import activitypub, pages, sel, ui, wellknown
 from node.config import Config
 from node.context import Node
 from node.i18n import pick_language, show_hours, translator
+from node.ui import nav
 from node.web import NODE, NodeHolder, error, get_node
 from node.worker import start_workers, stop_workers
 
@@ -136,6 +137,9 @@ def create_app(config: Config, *, run_workers: bool = True) -> web.Application:
         context_processors=[_context_processor],
     )
     env.globals["hours"] = show_hours
+    env.globals["admin_nav"] = nav.ADMIN_NAV
+    env.globals["admin_group"] = nav.current_group
+    env.globals["is_here"] = nav.is_here
     holder = NodeHolder()
     app[NODE] = holder
     app.router.add_get("/", root)

@@ -102,6 +102,9 @@ FR: dict[str, str] = {
     # Navigation and the overview.
     "Coordination": "Coordination",
     "Overview": "Vue d'ensemble",
+    # The menu's groups (node/ui/nav.py).
+    "Charter": "Charte",
+    "Network": "Réseau",
     "Accounts": "Comptes",
     "Certifications": "Certifications",
     "Follows": "Abonnements",

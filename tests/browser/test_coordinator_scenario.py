@@ -121,6 +121,7 @@ async def test_a_coordinator_runs_the_section_from_the_browser(
     await check_page(page, f"{rn.url}/admin/settings", "admin-settings", lang="fr")
 
     # The section's own offers: what 'coopnet offer publish' without --author does.
+    await page.click("nav.admin a[href='/admin/sel']")
     await page.click("nav.admin a[href='/me/mediator']")
     await check_page(page, f"{rn.url}/me/mediator", "admin-speakers", lang="fr")
     await check_page(page, f"{rn.url}/me/mediator/lome/offers/new", "section-offer-new", lang="fr")

@@ -850,7 +850,7 @@ async def test_admin_pages_are_small_french_first_english_on_request_and_script_
             row.state = DeliveryState.DEAD
             row.last_error = "connection refused " * 30
     for path in gets:
-        for lang, word in (("", "Coordination"), ("?lang=en", "Overview")):
+        for lang, word in (("", "Coordination"), ("?lang=en", "Charter")):
             async with coco.http.get(rn.url + path + lang) as r:
                 body = await r.read()
                 assert r.status == 200, path
@@ -894,3 +894,33 @@ def test_every_string_of_the_coordinator_pages_has_a_french_translation() -> Non
     assert missing == []
     coded = [i for i in ids if i.startswith(("follow-", "delivery-"))]
     assert sorted(i for i in coded if i not in CATALOG["en"]) == []
+
+
+async def test_the_menu_shows_the_groups_and_the_pages_of_the_group_one_is_in(
+    make_node: MakeNode, person: People
+) -> None:
+    """Every page of the menu answers, marks itself current, and lists its
+    group's pages but not another group's (those are one click away)."""
+    from node.ui.nav import ADMIN_NAV
+
+    rn = await make_node("lome")
+    coco = await coordinator(person, rn)
+    for group in ADMIN_NAV:
+        for path, _ in group.pages:
+            async with coco.http.get(rn.url + path) as r:
+                assert r.status == 200, path
+                html = await r.text()
+            if not path.startswith("/admin/") and path != "/admin":
+                continue  # the section's own offers: the mediator's pages, their own menu
+            nav = html[
+                html.index('<nav class="admin"') : html.index(
+                    "</nav>", html.index('<nav class="admin"')
+                )
+            ]
+            assert f'href="{path}" aria-current="page"' in nav, path
+            assert f'href="{group.first}" aria-current="true"' in nav, path
+            for other in ADMIN_NAV:
+                assert f'href="{other.first}"' in nav
+                if other is not group:
+                    for page, _ in other.pages[1:]:
+                        assert f'href="{page}"' not in nav, (path, page)
