@@ -7,8 +7,10 @@ French (the network's working language).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from contextvars import ContextVar
+from dataclasses import dataclass
 
 from aiohttp import web
 
@@ -141,10 +143,70 @@ def show_hours(minutes: int, lang: str | None = None) -> str:
     French, '1.5 h' in English (what the forms also accept back)."""
     from models.sel.accounts import hours
 
-    text = hours(minutes)
-    return text.replace(".", ",") if (lang or PAGE_LANGUAGE.get()) == "fr" else text
+    return show_hours_text(hours(minutes), lang or PAGE_LANGUAGE.get())
+
+
+@dataclass(frozen=True)
+class _Pattern:
+    regex: re.Pattern[str]
+    holes: tuple[str, ...]
+    target: str
+
+
+_HOLE = re.compile(r"\{(\?|state|h|)\}")
+PATTERNS: dict[str, list[_Pattern]] = {}
+FRAGMENTS: dict[str, dict[str, str]] = {}
+STATES: dict[str, dict[str, str]] = {}
+
+
+def register_patterns(
+    lang: str, patterns: dict[str, str], fragments: dict[str, str], states: dict[str, str]
+) -> None:
+    """Add messages with values (see node/ui/refusal_messages.py for the holes)."""
+    for source, target in patterns.items():
+        holes = tuple(_HOLE.findall(source))
+        if tuple(_HOLE.findall(target)) != holes:
+            raise ValueError(f"the holes of {target!r} differ from those of {source!r}")
+        parts = _HOLE.split(source)[::2]
+        regex = "(.+?)".join(re.escape(part) for part in parts)
+        PATTERNS.setdefault(lang, []).append(
+            _Pattern(re.compile(f"^{regex}$", re.S), holes, target)
+        )
+    FRAGMENTS.setdefault(lang, {}).update(fragments)
+    STATES.setdefault(lang, {}).update(states)
+
+
+def _fill(lang: str, pattern: _Pattern, values: tuple[str, ...]) -> str:
+    fragments, states = FRAGMENTS.get(lang, {}), STATES.get(lang, {})
+    shown = iter(
+        fragments.get(v, v)
+        if hole == "?"
+        else states.get(v, v)
+        if hole == "state"
+        else show_hours_text(v, lang)
+        if hole == "h"
+        else v
+        for hole, v in zip(pattern.holes, values, strict=True)
+    )
+    return _HOLE.sub(lambda _: next(shown), pattern.target)
+
+
+def show_hours_text(text: str, lang: str) -> str:
+    """'1.5 h' as the language writes it."""
+    return text.replace(".", ",") if lang == "fr" else text
+
+
+def translate(lang: str, msgid: str) -> str:
+    """The catalogue's text for ``msgid``; else a pattern's, with its values; else itself."""
+    found = CATALOG.get(lang, {}).get(msgid)
+    if found is not None:
+        return found
+    for pattern in PATTERNS.get(lang, ()):
+        match = pattern.regex.match(msgid)
+        if match:
+            return _fill(lang, pattern, match.groups())
+    return msgid
 
 
 def translator(lang: str) -> Callable[[str], str]:
-    table = CATALOG.get(lang, {})
-    return lambda msgid: table.get(msgid, msgid)
+    return lambda msgid: translate(lang, msgid)

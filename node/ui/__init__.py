@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from node.i18n import register
+from node.i18n import register, register_patterns
 from node.ui import (
     auth,
     contracts,
@@ -23,8 +23,10 @@ from node.ui import (
     receipts,
 )
 from node.ui.messages import FR
+from node.ui.refusal_messages import FR_FRAGMENTS, FR_PATTERNS, FR_STATES
 
 register("fr", FR)
+register_patterns("fr", FR_PATTERNS, FR_FRAGMENTS, FR_STATES)
 
 
 def add_routes(app: web.Application) -> None:

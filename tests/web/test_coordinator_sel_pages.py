@@ -197,14 +197,14 @@ async def test_a_coordinator_opens_changes_approves_closes_and_corrects_sel_acco
     _, page = await coco.post(
         "/admin/sel/accounts/kofi/limits", {"lower": "-10", "upper": "0.5"}, status=400
     )
-    assert "outside the new limits" in page and 'value="0.5"' in page
+    assert "sort des nouvelles limites" in page and 'value="0.5"' in page
     assert (await account(rn, "kofi")).upper_limit == 120
 
     # Closing needs the account at zero; yao is, kofi is not.
     page = await coco.get("/admin/sel/accounts/kofi")
     assert "Fermer le compte" not in page and "Seul un compte à zéro" in page
     _, page = await coco.post("/admin/sel/accounts/kofi/status", {"status": "closed"}, status=400)
-    assert "only an account at zero" in page
+    assert "seul un compte à zéro" in page
     assert (await account(rn, "kofi")).status == AccountStatus.OPEN
     await coco.get("/admin/sel/accounts/yao")
     resp, _ = await coco.post("/admin/sel/accounts/yao/status", {"status": "closed"})
@@ -255,7 +255,7 @@ async def test_a_coordinator_opens_changes_approves_closes_and_corrects_sel_acco
         {"exchange": row.uuid, "reason": "encore", "confirm": "yes"},
         status=400,
     )
-    assert "only a confirmed one can be cancelled" in page
+    assert "seul un échange confirmé peut être annulé" in page
     assert (await sel.verify(rn.node, by=OPERATOR)).ok
 
     # English on request, kept by the links and forms.
@@ -555,7 +555,7 @@ async def test_hostile_fields_get_a_400_page_with_the_reason_and_change_nothing(
         # Opening an account.
         ("/admin/sel/accounts", {"code": "a" * 10_000}, "63 caractères au plus"),
         ("/admin/sel/accounts", {"code": ""}, "obligatoire"),
-        ("/admin/sel/accounts", {"code": "Kofi2"}, "an account code is lowercase"),
+        ("/admin/sel/accounts", {"code": "Kofi2"}, "un code de compte"),
         ("/admin/sel/accounts", {"code": "x\u0000y"}, "caractère de contrôle"),
         ("/admin/sel/accounts", {"code": "x", "name": "a\nb"}, "une seule ligne"),
         ("/admin/sel/accounts", {"code": "x", "name": "n" * 201}, "200 caractères au plus"),
@@ -568,15 +568,23 @@ async def test_hostile_fields_get_a_400_page_with_the_reason_and_change_nothing(
         ("/admin/sel/accounts", {"code": "x", "upper": "9" * 13}, "12 caractères au plus"),
         ("/admin/sel/accounts", {"code": "x", "lower": "5"}, "la limite basse doit être ≤ 0"),
         ("/admin/sel/accounts", {"code": "x", "lower": "-99999999"}, "100\u00a0000 heures"),
-        ("/admin/sel/accounts", {"code": "awa"}, "already exists"),
+        ("/admin/sel/accounts", {"code": "awa"}, "existe déjà"),
         # Changing one.
         ("/admin/sel/accounts/kofi/limits", {"lower": "1e9", "upper": "1"}, "écrivez les heures"),
         ("/admin/sel/accounts/kofi/limits", {"lower": "", "upper": "1"}, "obligatoire"),
         ("/admin/sel/accounts/kofi/limits", {"lower": "-1", "upper": "-1"}, "≤ 0"),
-        ("/admin/sel/accounts/kofi/limits", {"lower": "-1", "upper": "0.5"}, "outside the new"),
-        ("/admin/sel/accounts/awa/limits", {"lower": "-0.5", "upper": "1"}, "outside the new"),
+        (
+            "/admin/sel/accounts/kofi/limits",
+            {"lower": "-1", "upper": "0.5"},
+            "sort des nouvelles limites",
+        ),
+        (
+            "/admin/sel/accounts/awa/limits",
+            {"lower": "-0.5", "upper": "1"},
+            "sort des nouvelles limites",
+        ),
         ("/admin/sel/accounts/kofi/status", {"status": "frozen"}, "ne fait pas partie"),
-        ("/admin/sel/accounts/kofi/status", {"status": "closed"}, "only an account at zero"),
+        ("/admin/sel/accounts/kofi/status", {"status": "closed"}, "seul un compte à zéro"),
         ("/admin/sel/accounts/zoe/status", {"status": "requested"}, "ne fait pas partie"),
         (
             "/admin/sel/accounts/zoe/status",
@@ -607,7 +615,7 @@ async def test_hostile_fields_get_a_400_page_with_the_reason_and_change_nothing(
         (
             "/admin/sel/accounts/kofi/cancel",
             {"exchange": "00000000-0000-0000-0000-000000000000", "reason": "x", "confirm": "yes"},
-            "no exchange",
+            "aucun échange",
         ),
         # Peers.
         ("/admin/sel/peers", {**peer, "section": ""}, "obligatoire"),

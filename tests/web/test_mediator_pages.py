@@ -436,7 +436,7 @@ async def test_a_coordinator_publishes_offers_as_the_section_and_answers_its_rep
     index, _ = await page(browser, f"{rn.url}/me/mediator")
     assert "La section elle-même" in unescape(index)
     assert "/me/mediator/lome/offers" in index and "/me/mediator/lome/profile" not in index
-    admin, _ = await page(browser, f"{rn.url}/admin")
+    admin, _ = await page(browser, f"{rn.url}/admin/sel")
     assert 'href="/me/mediator"' in admin and "Offres et réponses" in admin
     # No mediator profile for the section: its name and summary are the node's settings.
     await page(browser, f"{rn.url}/me/mediator/lome/profile", 404)
@@ -626,7 +626,7 @@ async def test_hostile_offer_forms_are_refused_or_sanitised(
         ({"contact": "javascript:alert(1)"}, "le contact doit être un lien"),
         ({"valid_until": "31/12/2099"}, "la date de fin s&#39;écrit AAAA-MM-JJ"),
         ({"valid_until": "2001-01-01"}, "la date de fin de l&#39;offre est déjà passée"),
-        ({"category": "<b>x</b>"}, "category must be one of"),
+        ({"category": "<b>x</b>"}, "la catégorie doit être l&#39;une de"),
     ):
         for action in ("preview", "publish"):
             status, _, body = await post(

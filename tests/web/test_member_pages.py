@@ -138,7 +138,7 @@ async def test_bad_records_are_refused_with_their_reason_and_change_nothing(
     visitors.append(awa)
     base = {"direction": "gave", "with": "member:bob", "hours": "1", "description": "Aide"}
     cases = [
-        ({"hours": "1e9"}, "1.5, 1h30"),
+        ({"hours": "1e9"}, "1,5, 1h30"),
         ({"hours": "-2"}, "positive"),
         ({"description": "x" * 600}, "500"),
         ({"description": "   "}, "décrivez"),
