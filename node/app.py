@@ -71,24 +71,35 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except web.HTTPException as exc:
         if exc.status < 400 or exc.content_type == "application/json":
             raise
-        if "text/html" in request.headers.get("Accept", "") and exc.status == 404:
-            return aiohttp_jinja2.render_template(
-                "error.html", request, {"status": 404}, status=404
-            )
-        return error(exc.status, exc.text or exc.reason)
+        return _refusal(request, exc.status, exc.text or exc.reason)
     except UserError as exc:
         # A refusal that reached here unhandled by its page: still the person's
         # mistake, never a 500.
         status = 403 if isinstance(exc, Forbidden) else 404 if isinstance(exc, NotFound) else 400
-        return error(status, str(exc))
+        return _refusal(request, status, str(exc))
     except Exception as exc:
         if database_unavailable(exc):
             log.warning("database unavailable serving %s %s: %s", request.method, request.path, exc)
-            resp = error(503, "the node's database is unavailable for a moment; retry shortly")
+            resp = _refusal(
+                request, 503, "the node's database is unavailable for a moment; retry shortly"
+            )
             resp.headers["Retry-After"] = "5"
             return resp
         log.exception("error serving %s %s", request.method, request.path)
-        return error(500, "internal error; the node's log has the details")
+        return _refusal(request, 500, "internal error; the node's log has the details")
+
+
+def _refusal(request: web.Request, status: int, message: str) -> web.Response:
+    """A page for a browser (a form too large, a page gone), JSON for anything else."""
+    if "text/html" not in request.headers.get("Accept", ""):
+        return error(status, message)
+    try:
+        return aiohttp_jinja2.render_template(
+            "error.html", request, {"status": status, "message": message}, status=status
+        )
+    except Exception:  # the page itself failed (the database is down): plain text then
+        log.exception("error page for %s %s", request.method, request.path)
+        return web.Response(status=status, text=message)
 
 
 @web.middleware

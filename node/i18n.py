@@ -35,6 +35,25 @@ CATALOG: dict[str, dict[str, str]] = {
         "Back to": "Retour à",
         "Not found": "Introuvable",
         "This page does not exist.": "Cette page n'existe pas.",
+        # Error pages (node/app.py error_middleware).
+        "Too large": "Trop volumineux",
+        "Not allowed": "Non autorisé",
+        "Refused": "Refusé",
+        "Unavailable for a moment": "Momentanément indisponible",
+        "Something went wrong": "Une erreur s'est produite",
+        "What you sent is too large for this node. Shorten it (a form takes at most 64 KB) "
+        "and send it again; use your browser's Back button to find your text.": (
+            "Ce que vous avez envoyé est trop volumineux pour ce nœud. Raccourcissez-le "
+            "(un formulaire prend au plus 64 Ko) et renvoyez-le\u00a0; le bouton Retour "
+            "de votre navigateur vous rend votre texte."
+        ),
+        "The node cannot reach its database for a moment. Try again in a few seconds.": (
+            "Le nœud ne joint pas sa base de données pour l'instant. "
+            "Réessayez dans quelques secondes."
+        ),
+        "Nothing you did caused this. The node's log has the details for its administrator.": (
+            "Vous n'y êtes pour rien. Le journal du nœud en donne le détail à son administrateur."
+        ),
         "Mediator": "Médiateur",
         "since": "depuis le",
         "Certification revoked": "Certification révoquée",

@@ -807,6 +807,15 @@ async def test_oversized_and_malformed_fields_are_refused_and_change_nothing(
         {"title": "t", "markdown": "x" * 70_000, "action": "publish"},
         status=413,
     )
+    assert '"error"' in body  # not a browser: JSON
+    # A browser (it asks for HTML) gets a page that says what to do, in French.
+    _, body = await coco.post(
+        "/admin/bulletins",
+        {"title": "t", "markdown": "x" * 70_000, "action": "publish"},
+        headers={"Accept": "text/html,application/xhtml+xml"},
+        status=413,
+    )
+    assert "<h1>Trop volumineux</h1>" in body and "Raccourcissez-le" in body
     # Paths that name nothing.
     await coco.get("/admin/bulletins/not-a-uuid", status=404)
     await coco.get("/admin/bulletins/00000000-0000-0000-0000-000000000000", status=404)
