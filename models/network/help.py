@@ -503,10 +503,10 @@ async def receive_request(
     if not isinstance(obj, dict):
         return "ignored: help request not embedded"
     if not await is_ally(session, signer.uri):
-        return "refused: help requests are taken only from accepted allies"
+        return "ignored: help requests are taken only from accepted allies"
     uri = get_id(obj)
     if not uri or not same_origin(uri, signer.uri) or len(uri) > 2048:
-        return "refused: help request id not on the sender's server"
+        return "ignored: help request id not on the sender's server"
     now = utcnow()
     await session.execute(
         delete(HelpRequest).where(HelpRequest.local.is_(False), HelpRequest.expires_at <= now)
@@ -519,7 +519,7 @@ async def receive_request(
         .where(HelpRequest.origin_uri == signer.uri, HelpRequest.local.is_(False))
     )
     if int(held or 0) >= MAX_OPEN_PER_PEER:
-        return f"refused: already {MAX_OPEN_PER_PEER} help requests held from this section"
+        return f"ignored: already {MAX_OPEN_PER_PEER} help requests held from this section"
     try:
         title = _line_of(obj.get("name"), MAX_TITLE, "title")
         description = _text_of(obj.get("content"), MAX_DESCRIPTION, "description")
@@ -527,9 +527,9 @@ async def receive_request(
         place = obj.get("location")
         area = _line_of(place.get("name") if isinstance(place, dict) else None, MAX_AREA, "area")
     except HelpError as exc:
-        return f"refused: {exc}"
+        return f"ignored: {exc}"
     if not title or not description:
-        return "refused: a help request needs a title and a description"
+        return "ignored: a help request needs a title and a description"
     ends = parse_time(obj.get("endTime"))
     latest = now + timedelta(days=MAX_DAYS)
     expires = min(ends, latest) if ends is not None else now + timedelta(days=DEFAULT_DAYS)
@@ -606,10 +606,10 @@ async def receive_offer(
     if not isinstance(obj, dict):
         return "ignored: help offer not embedded"
     if not await is_ally(session, signer.uri):
-        return "refused: help offers are taken only from accepted allies"
+        return "ignored: help offers are taken only from accepted allies"
     uri = get_id(obj)
     if not uri or not same_origin(uri, signer.uri) or len(uri) > 2048:
-        return "refused: help offer id not on the sender's server"
+        return "ignored: help offer id not on the sender's server"
     target = get_id(obj.get("inReplyTo")) or get_id(activity.get("target"))
     row = (
         (
@@ -629,14 +629,14 @@ async def receive_offer(
         select(func.count()).select_from(HelpOffer).where(HelpOffer.request_id == row.id)
     )
     if int(held or 0) >= MAX_OFFERS_PER_REQUEST:
-        return f"refused: already {MAX_OFFERS_PER_REQUEST} offers on this request"
+        return f"ignored: already {MAX_OFFERS_PER_REQUEST} offers on this request"
     try:
         message = _text_of(obj.get("content"), MAX_MESSAGE, "message")
         signature = _line_of(obj.get("signedAs"), MAX_SIGNATURE, "signature")
     except HelpError as exc:
-        return f"refused: {exc}"
+        return f"ignored: {exc}"
     if not message:
-        return "refused: a help offer needs a message"
+        return "ignored: a help offer needs a message"
     session.add(
         HelpOffer(
             uuid=str(uuidlib.uuid4()),
@@ -679,7 +679,7 @@ async def receive_accept(
     try:
         reply = _text_of(activity.get("content"), MAX_MESSAGE, "message")
     except HelpError as exc:
-        return f"refused: {exc}"
+        return f"ignored: {exc}"
     now = utcnow()
     offer.state = OfferState.ACCEPTED
     offer.accepted_at = now
