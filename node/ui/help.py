@@ -31,10 +31,11 @@ from node.i18n import register
 from node.network import help
 from node.ui import auth
 from node.ui.coordinator import PREFIX, UUID, admin, page, say, status_of, text
-from node.ui.help_messages import FR
+from node.ui.help_messages import EN, FR
 from node.web import get_node
 
 register("fr", FR)
+register("en", EN)
 
 routes = web.RouteTableDef()
 
@@ -46,6 +47,18 @@ NOTICES = {
     "reported": "Thank you: the outcome is recorded.",
     "withdrawn": "Request withdrawn: the other sections drop it.",
     "offered": "Your offer is sent. You will see here when it is accepted.",
+}
+#: What people read for each state and outcome (our own message ids: "open"
+#: alone means something else on the poll pages).
+LABELS = {
+    "open": "Request open",
+    "answered": "Helper found",
+    "closed": "Request closed",
+    "withdrawn": "Request withdrawn",
+    "expired": "Request expired",
+    "resolved": "Solved",
+    "partly": "Partly solved",
+    "unresolved": "Not solved",
 }
 LIMITS = {
     "title": MAX_TITLE,
@@ -89,6 +102,7 @@ async def _mine(
             "offers": await help.my_offers(node, who),
             "typed": typed or {},
             "limits": LIMITS,
+            "labels": LABELS,
             "outcomes": [o.value for o in Outcome],
             "notice": NOTICES.get(request.query.get("done", "")),
         },
@@ -112,6 +126,7 @@ async def _network(
             "requests": await help.network_requests(get_node(request), who),
             "typed": typed or {},
             "limits": LIMITS,
+            "labels": LABELS,
             "notice": NOTICES.get(request.query.get("done", "")),
         },
         status=status,
@@ -163,7 +178,7 @@ async def accept(request: web.Request) -> web.StreamResponse:
     form = await auth.read_form(request)
     who = auth.require_login(request)
     try:
-        offer = text(form, "offer", limit=36, label="Offer", required=True)
+        offer = text(form, "offer", limit=36, label="Offer of help", required=True)
         message = text(form, "message", limit=MAX_MESSAGE, label="Message", multiline=True)
         await help.accept(get_node(request), who, _uuid(request), offer, message)
     except UserError as exc:
@@ -221,4 +236,4 @@ async def offer(request: web.Request) -> web.StreamResponse:
 @admin
 async def admin_help(request: web.Request, who: Principal) -> web.StreamResponse:
     counts = await help.counts(get_node(request), who)
-    return page(request, "ui/coord_help.html", {"counts": counts})
+    return page(request, "ui/coord_help.html", {"counts": counts, "labels": LABELS})

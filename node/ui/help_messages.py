@@ -26,20 +26,20 @@ FR: dict[str, str] = {
     "optional": "facultatif",
     "Send to the network": "Envoyer au réseau",
     "My requests": "Mes demandes",
-    "open": "ouverte",
-    "answered": "aide trouvée",
-    "closed": "close",
-    "withdrawn": "retirée",
-    "expired": "expirée",
-    "resolved": "résolu",
-    "partly": "en partie résolu",
-    "unresolved": "non résolu",
+    "Request open": "Ouverte",
+    "Helper found": "Aide trouvée",
+    "Request closed": "Close",
+    "Request withdrawn": "Retirée",
+    "Request expired": "Expirée",
+    "Solved": "Résolu",
+    "Partly solved": "En partie résolu",
+    "Not solved": "Non résolu",
     "asked on": "demandée le",
-    "open until": "ouverte jusqu'au",
+    "open until (help)": "ouverte jusqu'au",
     "My note on the outcome:": "Ma note sur le résultat :",
     "Offers of help": "Propositions d'aide",
     "a member of": "un membre de",
-    "accepted": "acceptée",
+    "Accepted": "Acceptée",
     "First meeting without charge, recorded on": "Premier entretien gratuit, noté le",
     "My message:": "Mon message :",
     "Message to the helper (optional: write your contact details only if you wish)": (
@@ -100,7 +100,7 @@ FR: dict[str, str] = {
     ),
     # Refusals (models/network/help.py).
     "Signature": "Signature",
-    "Offer": "Proposition",
+    "Offer of help": "Proposition d'aide",
     "Outcome": "Résultat",
     "Message": "Message",
     "Description": "Description",
@@ -126,3 +126,6 @@ FR: dict[str, str] = {
         "la section qui demande n'est plus joignable d'ici"
     ),
 }
+
+#: English where the message id is not the English text itself.
+EN: dict[str, str] = {"open until (help)": "open until"}
