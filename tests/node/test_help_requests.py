@@ -31,6 +31,7 @@ from node import sel, users
 from node.network import help
 from tests.conftest import MakeNode, RunningNode
 from tests.peers.mastodon import AS_CONTEXT, MastodonLikePeer
+from tests.procs import coopnet
 
 NAME, USERNAME, EMAIL = "Awa Diallo", "awa", "awa.diallo@example.org"
 
@@ -404,3 +405,11 @@ async def test_the_coordinator_and_the_cli_see_counts_only(make_node: MakeNode) 
         await help.counts(lome.node, awa)
     counts = await help.counts(lome.node, OPERATOR)
     assert counts["ours"] == {"open": 1}
+    code, out, err = await coopnet("help", "list", "--data", str(lome.config.data_dir))
+    assert code == 0, err
+    assert "requests asked by our members" in out and "open: 1" in out
+    assert NAME not in out and USERNAME not in out
+    code, out, err = await coopnet("help", "list", "--data", str(lome.config.data_dir) + "-nope")
+    assert code == 1 and "not a coopnet data directory" in err
+    code, out, err = await coopnet("help", "frobnicate")
+    assert code == 2 and "invalid choice" in err
