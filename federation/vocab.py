@@ -59,6 +59,13 @@ OUR_TERMS: dict[str, Any] = {
     # The charter's paperwork (models/charter): signed documents a person keeps.
     "HostingContract": "coopnet:HostingContract",
     "Receipt": "coopnet:Receipt",
+    # Club Aide help requests between allied nodes (models/network/help.py).
+    "HelpRequest": "coopnet:HelpRequest",
+    "HelpOffer": "coopnet:HelpOffer",
+    "helpState": "coopnet:helpState",
+    "helpOutcome": "coopnet:helpOutcome",
+    "firstMeetingFree": "coopnet:firstMeetingFree",
+    "signedAs": "coopnet:signedAs",
 }
 
 #: ValueFlows terms, for offers and SEL exchanges.

@@ -56,6 +56,7 @@ from models.follows import (
     remove_follower,
 )
 from models.html import html_to_text, plain_line, sanitize_html
+from models.network import help as club_aide
 from models.outbox import enqueue, new_uuid
 from models.posts import RemoteObject
 from models.replies import forget as forget_message
@@ -257,6 +258,9 @@ async def handle_accept(ctx: InboxContext, activity: dict[str, Any]) -> str:
     ctx.batch.forget_follows()
     row = await _our_follow(ctx, activity.get("object"))
     if row is None:
+        helped = await club_aide.receive_accept(ctx.session, ctx.urls, ctx.signer, activity)
+        if helped is not None:
+            return helped
         sel = await origin.handle_accept(ctx.session, ctx.signer, activity)
         return sel if sel is not None else "ignored: Accept of nothing we asked this actor"
     row.move_to(FollowingState.ACCEPTED)
@@ -312,6 +316,8 @@ def _origin(uri: str) -> str:
 
 async def handle_create(ctx: InboxContext, activity: dict[str, Any]) -> str:
     obj = activity.get("object")
+    if has_type(obj, club_aide.HELP_REQUEST):
+        return await club_aide.receive_request(ctx.session, ctx.signer, activity)
     if not isinstance(obj, dict) or not has_type(obj, POST_TYPES):
         return "ignored: Create of an unsupported object"
     uri = get_id(obj)
@@ -418,6 +424,8 @@ async def handle_update(ctx: InboxContext, activity: dict[str, Any]) -> str:
     if uri == ctx.signer.uri:
         await upsert_remote_actor(ctx.session, obj, key_id=ctx.signer.key_id)
         return f"refreshed actor {uri}"
+    if has_type(obj, club_aide.HELP_REQUEST):
+        return await club_aide.receive_update(ctx.session, ctx.signer, activity)
     edited = await refresh_message(ctx.session, ctx.signer, obj)
     row = (
         await ctx.session.execute(select(RemoteObject).where(RemoteObject.uri == uri))
@@ -445,6 +453,8 @@ async def handle_delete(ctx: InboxContext, activity: dict[str, Any]) -> str:
         )
         await forget_message(ctx.session, ctx.signer, uri)
         return f"actor {uri} deleted; {n} follow relations removed"
+    if withdrawn := await club_aide.receive_delete(ctx.session, ctx.signer, uri):
+        return withdrawn
     result = await ctx.session.execute(
         delete(RemoteObject).where(
             RemoteObject.uri == uri, RemoteObject.actor_uri == ctx.signer.uri
@@ -511,6 +521,8 @@ async def handle_offer(ctx: InboxContext, activity: dict[str, Any]) -> str:
     if get_id(activity.get("object")) is None:
         return "ignored: Offer of an object without an id"
     obj = activity["object"]
+    if has_type(obj, club_aide.HELP_OFFER):
+        return await club_aide.receive_offer(ctx.session, ctx.urls, ctx.signer, activity)
     if obj.get("type") != "Agreement":
         return "ignored: Offer of something other than an Agreement"
     return await responder.handle_offer(

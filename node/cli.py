@@ -177,6 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     from node import (
         cli_content,
         cli_contracts,
+        cli_help,
         cli_hostings,
         cli_network,
         cli_polls,
@@ -188,6 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_content.add_parsers(sub, _data)
     cli_contracts.add_parsers(sub, _data)
     cli_hostings.add_parsers(sub, _data)
+    cli_help.add_parsers(sub, _data)
     cli_network.add_parsers(sub, _data)
     cli_sel.add_parsers(sub, _data)
     cli_users.add_parsers(sub, _data)
@@ -530,6 +532,12 @@ async def cmd_hosting(args: argparse.Namespace) -> int:
     return await _with_node(args.data, lambda node: run(args, node))
 
 
+async def cmd_help(args: argparse.Namespace) -> int:
+    from node.cli_help import run
+
+    return await _with_node(args.data, lambda node: run(args, node))
+
+
 async def cmd_network(args: argparse.Namespace) -> int:
     from node.cli_network import run
 
@@ -579,6 +587,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = 
     "sel": cmd_sel,
     "user": cmd_user,
     "hosting": cmd_hosting,
+    "help": cmd_help,
     **dict.fromkeys(("block", "unblock", "blocks"), cmd_network),
     "poll": cmd_poll,
     "receipt": cmd_receipt,

@@ -17,6 +17,7 @@ from node.ui import (
     coordinator_hostings,
     coordinator_network,
     coordinator_sel,
+    help,
     mediator,
     member,
     polls,
@@ -40,3 +41,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_routes(polls.routes)
     app.router.add_routes(receipts.routes)
     app.router.add_routes(contracts.routes)
+    app.router.add_routes(help.routes)

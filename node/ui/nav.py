@@ -46,6 +46,7 @@ ADMIN_NAV: tuple[NavGroup, ...] = (
         "Network",
         (
             ("/admin/federation", "Follows"),
+            ("/admin/help", "Club Aide"),
             ("/admin/deliveries", "Deliveries"),
         ),
     ),
