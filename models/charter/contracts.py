@@ -302,6 +302,19 @@ async def by_copy_link(session: AsyncSession, token: str) -> Contract:
     return contract
 
 
+def new_copy_link(contract: Contract) -> str:
+    """A new read-only link to the client's copy; the earlier one stops working.
+
+    The copy link is shown once, after signing: a client who lost it (or a link
+    that leaked) is given a new one by the mediator.
+    """
+    if not contract.is_signed:
+        raise ContractError(f"only a signed contract has a copy (this one is {contract.state})")
+    token = secrets.token_urlsafe(32)
+    contract.copy_hash = digest(token)
+    return token
+
+
 def hand_in(contract: Contract, share_minor: int) -> None:
     if contract.state != ContractState.SIGNED:
         raise ContractError(

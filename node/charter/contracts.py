@@ -159,6 +159,14 @@ async def contract_link(node: Node, by: Principal, ref: str) -> tuple[Contract, 
     return contract, sign_link(node, token)
 
 
+async def contract_copy_link(node: Node, by: Principal, ref: str) -> tuple[Contract, str]:
+    """A new read-only link to the client's copy (the old one stops): the URL to give."""
+    async with node.write() as session:
+        contract, _ = await _mine(session, by, ref)
+        token = cs.new_copy_link(contract)
+    return contract, copy_link(node, token)
+
+
 async def contract_view(node: Node, by: Principal, ref: str) -> ContractView:
     async with node.sessions() as session:
         contract, mediator = await _mine(session, by, ref)

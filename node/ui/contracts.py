@@ -193,6 +193,7 @@ async def _contract_page(
     *,
     link: str | None = None,
     satisfaction: str | None = None,
+    copy: str | None = None,
     error: str | None = None,
     status: int = 200,
 ) -> web.Response:
@@ -213,6 +214,7 @@ async def _contract_page(
             **_doc(view),
             "link": link,
             "satisfaction": satisfaction,
+            "copy": copy,
             "error": error,
             "receipts": paid,
         },
@@ -229,7 +231,9 @@ async def mediator_contract(request: web.Request) -> web.StreamResponse:
         return _refusal(request, exc)
 
 
-@routes.post(PREFIX + "/{username}/contracts/" + UUID_RE + "/{action:link|cancel|hand-in|end|ask}")
+@routes.post(
+    PREFIX + "/{username}/contracts/" + UUID_RE + "/{action:link|copy|cancel|hand-in|end|ask}"
+)
 async def mediator_contract_action(request: web.Request) -> web.StreamResponse:
     form = await read_form(request)
     try:
@@ -247,6 +251,9 @@ async def mediator_contract_action(request: web.Request) -> web.StreamResponse:
         if action == "link":
             _, link = await act.contract_link(node, who, ref)
             return await _contract_page(request, who, ctx, link=link)
+        if action == "copy":
+            _, link = await act.contract_copy_link(node, who, ref)
+            return await _contract_page(request, who, ctx, copy=link)
         if action == "cancel":
             await act.contract_cancel(node, who, ref)
         elif action == "hand-in":

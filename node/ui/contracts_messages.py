@@ -10,6 +10,12 @@ before it, as French typography wants.
 from __future__ import annotations
 
 FR: dict[str, str] = {
+    # A new link to the client's copy (the first is shown once, after signing).
+    "New link to the client's copy": "Nouveau lien vers la copie du client",
+    "Give this read-only link to the client; it is shown only once:": (
+        "Donnez ce lien en lecture seule au client\u00a0; il n'est affiché qu'une fois\u00a0:"
+    ),
+    "The earlier copy link stops working.": "L'ancien lien vers la copie ne fonctionne plus.",
     # Receipts named by a contract (its page).
     "Receipts for this contract": "Reçus de ce contrat",
     "No receipt names this contract yet.": "Aucun reçu ne mentionne encore ce contrat.",

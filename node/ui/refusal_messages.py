@@ -92,6 +92,9 @@ FR_PATTERNS: dict[str, str] = {
     "only a contract not yet signed can be cancelled (this one is {state})": (
         "seul un contrat pas encore signé peut être annulé (celui-ci est {state})"
     ),
+    "only a signed contract has a copy (this one is {state})": (
+        "seul un contrat signé a une copie (celui-ci est {state})"
+    ),
     "satisfaction is asked on a signed contract (this one is {state})": (
         "la satisfaction se demande sur un contrat signé (celui-ci est {state})"
     ),

@@ -143,6 +143,17 @@ async def test_lifecycle_across_roles(make_node: MakeNode) -> None:
         # The client's read-only copy, printable, verified.
         mine = await client_page(client, copy)
         assert "@media print" in mine.text and "Vérifié" in mine.text
+        # A lost copy link: the mediator makes a new one, shown once; the old one stops.
+        renewed = await ama.post(
+            f"/me/mediator/ama/contracts/{ref}/copy",
+            {},
+            form_page=f"/me/mediator/ama/contracts/{ref}",
+        )
+        assert renewed.status == 200 and "Nouveau lien" in renewed.text
+        copy2 = link_in(renewed.text, "/contract/copy/")
+        assert copy2 != copy
+        assert (await client.get(copy.removeprefix(rn.url))).status == 404
+        assert "Vérifié" in (await client_page(client, copy2)).text
 
         # The coordinator sees the share due, then paid.
         listing = await coordinator.get("/admin/contracts")
