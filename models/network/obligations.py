@@ -50,7 +50,7 @@ Nothing here imports aiohttp; the clock is ``today``, passed in.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
@@ -250,6 +250,29 @@ CATALOGUE: dict[str, Obligation] = {
 
 
 @dataclass(frozen=True)
+class Detail:
+    """A piece of explanation: an English message id and its values, so that the pages
+    translate it and the CLI prints it as is."""
+
+    msgid: str
+    args: tuple[tuple[str, str], ...] = ()
+
+    def render(self, translate: Callable[[str], str] | None = None) -> str:
+        text = translate(self.msgid) if translate else self.msgid
+        return text.format(**dict(self.args))
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+def note(msgid: str, **args: object) -> Detail:
+    return Detail(msgid, tuple((k, str(v)) for k, v in args.items()))
+
+
+NO_SEAT = Detail("no seat allied")
+
+
+@dataclass(frozen=True)
 class Item:
     """One obligation of one subject for one period, and its state."""
 
@@ -261,7 +284,7 @@ class Item:
     #: Who owes it, as records name it: "" (this node), a username, a peer actor URI.
     subject: str
     state: State
-    detail: str = ""
+    details: tuple[Detail, ...] = ()
     manual: bool = False
     #: On the seat: the allied section this item belongs to ("" for the node's own).
     section: str = ""
@@ -271,6 +294,10 @@ class Item:
     @property
     def title(self) -> str:
         return CATALOGUE[self.key].title
+
+    @property
+    def detail(self) -> str:
+        return "; ".join(str(d) for d in self.details)
 
     @property
     def sort_key(self) -> tuple[Any, ...]:
@@ -380,7 +407,7 @@ def report_state(is_delivered: bool, semester: Semester, today: date) -> State:
 
 def hosting_state(
     days: list[date], semester: Semester, today: date, since: date | None = None
-) -> tuple[State, str]:
+) -> tuple[State, Detail]:
     """Behind (late) when fewer hostings than months of the semester ended.
 
     Months before ``since`` (the mediator joined) ask nothing: a mediator
@@ -393,11 +420,15 @@ def hosting_state(
     ended = sum(1 for m in owed_months if m < this_month)
     aim = len(owed_months) * PER_MONTH
     if t.total < ended * PER_MONTH:
-        return State.LATE, f"behind: {t.total} bought, {ended} month(s) ended"
+        return State.LATE, note(
+            "behind: {bought} bought, {ended} month(s) ended", bought=t.total, ended=ended
+        )
     if t.total >= aim or semester.last_day < today:
-        return State.DONE, f"{t.total} of {aim}"
+        return State.DONE, note("{bought} of {aim}", bought=t.total, aim=aim)
     due = sum(1 for m in owed_months if m <= this_month) * PER_MONTH
-    return State.DUE, f"{t.total} bought, {due} due by the end of this month"
+    return State.DUE, note(
+        "{bought} bought, {due} due by the end of this month", bought=t.total, due=due
+    )
 
 
 def hand_in_state(signed_on: date, handed_in: bool, today: date) -> State:
@@ -510,13 +541,13 @@ async def _section(ctx: _Context) -> None:
         if not owed(month, seat_start):
             continue
         if seat is None:
-            ctx.add("seat.bulletin", month, "-", "", State.NOT_APPLICABLE, detail="no seat allied")
+            ctx.add("seat.bulletin", month, "-", "", State.NOT_APPLICABLE, details=(NO_SEAT,))
         else:
             got = await _received_bulletin_months(ctx, seat.peer_uri)
             ctx.add("seat.bulletin", month, _peer_name(seat), seat.peer_uri,
                     monthly_state(got, month, today))  # fmt: skip
     if seat is None:
-        ctx.add("seat.authorisation", ONCE, "-", "", State.NOT_APPLICABLE, detail="no seat allied")
+        ctx.add("seat.authorisation", ONCE, "-", "", State.NOT_APPLICABLE, details=(NO_SEAT,))
     else:
         held = await live_held_for(session, node.id, seat.peer_uri)
         ctx.add("seat.authorisation", ONCE, _peer_name(seat), seat.peer_uri,
@@ -532,7 +563,7 @@ async def _section(ctx: _Context) -> None:
         sent = await reports_for(session, period=str(semester), direction=ReportDirection.SENT)
         done = any(r.state in ("sent", "acknowledged") for r in sent)
         ctx.add("section.report", str(semester), who, "", report_state(done, semester, today),
-                detail=f"deadline {report_deadline(semester).isoformat()}")  # fmt: skip
+                details=(note("deadline {day}", day=report_deadline(semester)),))  # fmt: skip
     await _mediators_listed(ctx)
     # Mediator → section, section → mediator, mediator → client.
     mediators = list(
@@ -549,7 +580,9 @@ async def _section(ctx: _Context) -> None:
                 continue
             days = [r.bought_on for r in rows if r.actor_id == m.id]
             state, detail = hosting_state(days, semester, today, m.created_at.date())
-            ctx.add("mediator.hosting", str(semester), _name(m), m.username, state, detail=detail)
+            ctx.add(
+                "mediator.hosting", str(semester), _name(m), m.username, state, details=(detail,)
+            )
     for m in mediators:
         ctx.manual("section.training", _name(m), m.username, m.created_at.date())
         for month in months_shown(today):
@@ -564,13 +597,13 @@ async def _section(ctx: _Context) -> None:
 async def _mediators_listed(ctx: _Context) -> None:
     session, today = ctx.session, ctx.today
     everyone = await session.scalars(select(LocalActor).where(LocalActor.type == "Person"))
-    late: list[str] = []
-    waiting: list[str] = []
+    late: list[Detail] = []
+    waiting: list[Detail] = []
     for m in everyone.all():
         live = await live_issued_for(session, ctx.urls.actor(m.username))
         if m.deleted_at is not None:
             if live is not None:
-                late.append(f"{m.username} (removed, still certified)")
+                late.append(note("{name} (removed, still certified)", name=m.username))
         elif live is None:
             revoked = await session.scalar(
                 select(Attestation.id).where(
@@ -578,14 +611,14 @@ async def _mediators_listed(ctx: _Context) -> None:
                     Attestation.kind == Kind.CERTIFICATION,
                 )
             )
-            why = "certification revoked" if revoked else "not certified"
+            why = "{name} (certification revoked)" if revoked else "{name} (not certified)"
             if revoked is None and m.created_at.date() + HAND_IN_DELAY >= today:
-                waiting.append(f"{m.username} ({why})")
+                waiting.append(note(why, name=m.username))
             else:
-                late.append(f"{m.username} ({why})")
+                late.append(note(why, name=m.username))
     state = State.LATE if late else State.DUE if waiting else State.DONE
     ctx.add("section.mediators_listed", month_of(today), _name(ctx.node), "", state,
-            detail=", ".join(late + waiting))  # fmt: skip
+            details=tuple(late + waiting))  # fmt: skip
 
 
 async def _contracts(ctx: _Context) -> None:
@@ -629,17 +662,18 @@ async def _contracts(ctx: _Context) -> None:
         state = hand_in_state(signed_on, c.handed_in_at is not None, today)
         shown_month = month_of(c.handed_in_at.date()) if c.handed_in_at else month_of(signed_on)
         if state is not State.DONE or shown_month in shown:
-            detail = f"{label} (signed {signed_on.isoformat()})"
+            detail = note("{contract} (signed {day})", contract=label, day=signed_on)
             ctx.add("mediator.contract_handed_in", month_of(signed_on), who, actor.username,
-                    state, detail=detail)  # fmt: skip
+                    state, details=(detail,))  # fmt: skip
         if c.handed_in_at is None:
             continue
         paid = month_of(c.handed_in_at.date())
         state = receipt_state(c.counterpart, c.uuid in with_receipt)
         if state is State.LATE or paid in shown:
             article = state is State.NOT_APPLICABLE
-            detail = f"{label} (paid with an article)" if article else label
-            ctx.add("mediator.receipt", paid, who, actor.username, state, detail=detail)
+            detail = note("{contract} (paid with an article)" if article else "{contract}",
+                          contract=label)  # fmt: skip
+            ctx.add("mediator.receipt", paid, who, actor.username, state, details=(detail,))
 
 
 async def _seat(ctx: _Context) -> None:
@@ -667,11 +701,11 @@ async def section_seen_by_seat(ctx: _Context, peer: Alliance) -> None:
         deadline = report_deadline(semester).isoformat()
         ctx.add("section.report", str(semester), who, uri,
                 report_state(report is not None, semester, today),
-                detail=f"deadline {deadline}", section=who)  # fmt: skip
+                details=(note("deadline {day}", day=deadline),), section=who)  # fmt: skip
         if report is not None:
             state, detail = reported_hostings(report, semester, today)
             ctx.add("section.hostings_reported", str(semester), who, uri, state,
-                    detail=detail, section=who)  # fmt: skip
+                    details=(detail,), section=who)  # fmt: skip
     issued = await session.scalar(
         select(Attestation.id).where(
             Attestation.subject_uri == uri,
@@ -713,20 +747,27 @@ def hostings_in(figures: Mapping[str, Any]) -> dict[str, int] | None:
     return None
 
 
-def reported_hostings(report: SectionReport, semester: Semester, today: date) -> tuple[State, str]:
+def reported_hostings(
+    report: SectionReport, semester: Semester, today: date
+) -> tuple[State, Detail]:
     try:
         figures = report.figures
     except ValueError:
         figures = {}
     counts = hostings_in(figures) if isinstance(figures, Mapping) else None
     if counts is None:
-        return State.NOT_APPLICABLE, "not in the report"
+        return State.NOT_APPLICABLE, note("not in the report")
     ended = sum(1 for m in semester.months if m < month_of(today))
     behind = sorted(n for n, c in counts.items() if c < ended * PER_MONTH)
     listed = ", ".join(f"{n} {c}" for n, c in sorted(counts.items()))
     if behind:
-        return State.LATE, f"behind: {', '.join(behind)} ({listed}; aim {PER_SEMESTER})"
-    return State.DONE, f"{listed} (aim {PER_SEMESTER})"
+        return State.LATE, note(
+            "behind: {names} ({counts}; aim {aim})",
+            names=", ".join(behind),
+            counts=listed,
+            aim=PER_SEMESTER,
+        )
+    return State.DONE, note("{counts} (aim {aim})", counts=listed, aim=PER_SEMESTER)
 
 
 # ----------------------------------------------------------------------------- recording
