@@ -421,3 +421,196 @@ async def test_the_seat_sees_each_section_late_when_it_sent_no_bulletin_last_mon
     # On the section, the seat's monthly bulletin is watched the same way.
     seen = await obligations.obligations_of(lome.node, by=OPERATOR, as_of=two_later)
     assert states(seen, "seat.bulletin")[late_month] is State.LATE
+
+
+# ----------------------------------------------------------------------------- page and CLI
+
+
+async def test_the_page_shows_late_first_and_records_and_cancels(make_node: MakeNode) -> None:
+    from node import users
+    from tests.web.test_mediator_pages import (
+        csrf_of,
+        log_in_with_link,
+        new_browser,
+        page,
+        post,
+        text_of,
+    )
+
+    rn = await section(make_node)
+    async with new_browser() as browser:
+        link = (await users.user_add(rn.node, OPERATOR, "coco", ["coordinator"])).link
+        await log_in_with_link(browser, rn, link)
+        shown, _ = await page(browser, f"{rn.url}/admin/obligations")
+        words = text_of(shown)
+        assert "Obligations de la charte" in words and "Médiateur → section" in words
+        assert "En retard" in words or "À faire" in words
+        assert 'href="/admin/obligations" aria-current="page"' in shown
+        # Refusals re-render the page with the message; nothing is written.
+        for form, message in [
+            ({"key": "mediator.coordination", "period": "2099-01", "who": "kossi"}, "pas commencé"),
+            ({"key": "section.bulletin", "period": "", "who": ""}, "choix proposés"),
+            (
+                {"key": "mediator.coordination", "period": "x", "who": "kossi", "done_on": "hier"},
+                "AAAA-MM-JJ",
+            ),
+        ]:
+            status, _, refused = await post(
+                browser, rn, "/admin/obligations", form, token=csrf_of(shown)
+            )
+            assert status == 400 and message in text_of(refused), (form, text_of(refused)[:300])
+        assert await rn.count(ObligationRecord) == 0
+        month = obligations.today().isoformat()[:7]
+        status, location, _ = await post(
+            browser,
+            rn,
+            "/admin/obligations",
+            {
+                "key": "mediator.coordination",
+                "period": month,
+                "who": "kossi",
+                "done_on": "",
+                "note": "<b>ok</b>",
+            },
+            token=csrf_of(shown),
+        )
+        assert status == 303 and "done=obligation-recorded" in location
+        after, _ = await page(browser, f"{rn.url}{location}")
+        assert "Saisie enregistrée" in text_of(after) and "&lt;b&gt;ok&lt;/b&gt;" in after
+        [row] = await obligations.obligation_records(rn.node, by=OPERATOR)
+        status, _, _ = await post(
+            browser, rn, f"/admin/obligations/{row.id}/cancel", {"reason": ""}, token=csrf_of(after)
+        )
+        assert status == 400
+        status, _, _ = await post(
+            browser, rn, "/admin/obligations/abc/cancel", {"reason": "x"}, token=csrf_of(after)
+        )
+        assert status == 404
+        status, location, _ = await post(
+            browser,
+            rn,
+            f"/admin/obligations/{row.id}/cancel",
+            {"reason": "erreur"},
+            token=csrf_of(after),
+        )
+        assert status == 303 and "done=obligation-cancelled" in location
+        # English by choice.
+        english, _ = await page(browser, f"{rn.url}/admin/obligations?lang=en")
+        assert "Obligations of the charter" in text_of(english) and "Cancelled: erreur" in text_of(
+            english
+        )
+
+        # A mediator sees their own on their offers page, and not the coordinator's page.
+        async with new_browser() as mediator:
+            kossi = (await users.user_add(rn.node, OPERATOR, "kossi", ["mediator:kossi"])).link
+            await log_in_with_link(mediator, rn, kossi)
+            offers, _ = await page(mediator, f"{rn.url}/me/mediator/kossi/offers")
+            assert "Mes obligations" in text_of(offers)
+            assert "Un hébergement acheté par mois" in text_of(offers)
+            status = (
+                await mediator.get(f"{rn.url}/admin/obligations", allow_redirects=False)
+            ).status
+            assert status == 403
+
+
+async def test_the_cli_shows_records_and_cancels(make_node: MakeNode) -> None:
+    from tests.procs import coopnet
+
+    rn = await section(make_node)
+    await hostings.hosting_record(
+        rn.node, "ama", date(2031, 1, 8), "Site", by=OPERATOR, today=date(2031, 4, 1)
+    )
+    data = str(rn.config.data_dir)
+    code, out, err = await coopnet("obligations", "--data", data, "--as-of", "2031-04-15")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "obligations as of 2031-04-15 (section lome)"
+    assert lines[1].split()[:6] == ["relation", "obligation", "period", "who", "state", "detail"]
+    ama = next(
+        line for line in lines if "One hosting" in line and "Ama" in line and "2031-S1" in line
+    )
+    assert "LATE" in ama and "behind: 1 bought, 3 month(s) ended" in ama
+    assert "Monthly bulletin to the section's members" in out
+    code, late, err = await coopnet(
+        "obligations", "--data", data, "--as-of", "2031-04-15", "--late"
+    )
+    assert code == 0 and all(" LATE " in line for line in late.splitlines()[2:])
+    assert " due " not in late
+
+    code, out, err = await coopnet(
+        "obligation",
+        "record",
+        "--data",
+        data,
+        "mediator.coordination",
+        "--period",
+        "2026-11",
+        "--who",
+        "kossi",
+        "--done-on",
+        "2026-11-28",
+        "--note",
+        "séance",
+    )
+    assert code == 0, err
+    assert out.startswith("recorded #1: mediator.coordination 2026-11 for kossi done on 2026-11-28")
+    code, out, err = await coopnet("obligation", "list", "--data", data)
+    assert code == 0 and "#1" in out and "kossi" in out and "séance" in out
+    code, out, err = await coopnet(
+        "obligation", "cancel", "--data", data, "1", "--reason", "erreur"
+    )
+    assert code == 0 and "cancelled (erreur)" in out
+    code, out, err = await coopnet("obligation", "list", "--data", data)
+    assert "CANCELLED: erreur" in out
+
+    # Wrong arguments: a message that says what to do, exit 1 (argparse's own: 2), nothing written.
+    for argv, message, status in [
+        (["obligations", "--as-of", "2031-13-01"], "write YYYY-MM-DD", 1),
+        (["obligations", "--as-of", "15/04/2031"], "write YYYY-MM-DD", 1),
+        (
+            [
+                "obligation",
+                "record",
+                "mediator.coordination",
+                "--period",
+                "2026-11",
+                "--who",
+                "kossi",
+                "--done-on",
+                "demain",
+            ],
+            "write YYYY-MM-DD",
+            1,
+        ),
+        (["obligation", "record", "section.bulletin"], "not recorded by hand", 1),
+        (
+            ["obligation", "record", "mediator.coordination", "--period", "nov", "--who", "kossi"],
+            "2026-09",
+            1,
+        ),
+        (
+            [
+                "obligation",
+                "record",
+                "mediator.coordination",
+                "--period",
+                "2026-11",
+                "--who",
+                "nobody",
+            ],
+            "say whom",
+            1,
+        ),
+        (["obligation", "cancel", "1", "--reason", "encore"], "already cancelled", 1),
+        (["obligation", "cancel", "99", "--reason", "x"], "no obligation record", 1),
+        (["obligation", "cancel", "1"], "--reason", 2),
+    ]:
+        code, out, err = (
+            await coopnet(argv[0], argv[1], "--data", data, *argv[2:])
+            if argv[0] == "obligation"
+            else await coopnet(argv[0], "--data", data, *argv[1:])
+        )
+        assert code == status and message in err, (argv, code, err)
+    assert await rn.count(ObligationRecord) == 1
+    code, out, _ = await coopnet("obligations", "--help")
+    assert code == 0 and "--as-of" in out and "--late" in out
