@@ -180,6 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
         cli_help,
         cli_hostings,
         cli_network,
+        cli_obligations,
         cli_polls,
         cli_receipts,
         cli_sel,
@@ -191,6 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_hostings.add_parsers(sub, _data)
     cli_help.add_parsers(sub, _data)
     cli_network.add_parsers(sub, _data)
+    cli_obligations.add_parsers(sub, _data)
     cli_sel.add_parsers(sub, _data)
     cli_users.add_parsers(sub, _data)
     cli_polls.add_parsers(sub, _data)
@@ -544,6 +546,12 @@ async def cmd_network(args: argparse.Namespace) -> int:
     return await _with_node(args.data, lambda node: run(args, node))
 
 
+async def cmd_obligations(args: argparse.Namespace) -> int:
+    from node.cli_obligations import run
+
+    return await _with_node(args.data, lambda node: run(args, node))
+
+
 async def cmd_user(args: argparse.Namespace) -> int:
     from node.cli_users import run
 
@@ -590,6 +598,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = 
     "help": cmd_help,
     **dict.fromkeys(("block", "unblock", "blocks"), cmd_network),
     "poll": cmd_poll,
+    **dict.fromkeys(("obligations", "obligation"), cmd_obligations),
     "receipt": cmd_receipt,
     "contract": cmd_contract,
     "satisfaction": cmd_contract,

@@ -16,6 +16,7 @@ from node.ui import (
     coordinator,
     coordinator_hostings,
     coordinator_network,
+    coordinator_obligations,
     coordinator_sel,
     help,
     mediator,
@@ -38,6 +39,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_routes(coordinator_sel.routes)
     app.router.add_routes(coordinator_hostings.routes)
     app.router.add_routes(coordinator_network.routes)
+    app.router.add_routes(coordinator_obligations.routes)
     app.router.add_routes(polls.routes)
     app.router.add_routes(receipts.routes)
     app.router.add_routes(contracts.routes)

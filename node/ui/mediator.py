@@ -29,8 +29,10 @@ from node import content
 from node.charter import hostings
 from node.context import Node
 from node.i18n import register
+from node.network import obligations
 from node.pages import category_label, offer_price
 from node.ui.auth import read_form, render, require_login
+from node.ui.coordinator_obligations import STATE_LABELS
 from node.ui.mediator_messages import FR
 from node.web import get_node
 
@@ -322,6 +324,10 @@ async def offers_page(request: web.Request) -> web.StreamResponse:
             "hostings": None
             if ctx["actor"].is_node
             else await hostings.hosting_tally_of(get_node(request), username, by=who),
+            "obligations": None
+            if ctx["actor"].is_node
+            else await obligations.mediator_obligations(get_node(request), username, by=who),
+            "state_labels": STATE_LABELS,
         },
     )
 

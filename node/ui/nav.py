@@ -39,6 +39,7 @@ ADMIN_NAV: tuple[NavGroup, ...] = (
             ("/admin/receipts", "Receipts"),
             ("/admin/hostings", "Hostings"),
             ("/admin/certifications", "Certifications"),
+            ("/admin/obligations", "Obligations"),
         ),
     ),
     NavGroup("Exchanges", (("/admin/sel", "SEL"), ("/me/mediator", "Offers and replies"))),
