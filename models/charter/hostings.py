@@ -116,9 +116,18 @@ class Tally:
     expected: int
     #: Months begun with no hosting bought (the current month counts once it is over).
     months_missed: list[str]
+    #: Months of the semester that are over by "today".
+    months_ended: int = 0
 
     @property
     def behind(self) -> bool:
+        """Fewer hostings than months ended: the month in progress is due, not late
+        (the obligations page reads the charter the same way)."""
+        return self.total < self.months_ended * PER_MONTH
+
+    @property
+    def due_now(self) -> bool:
+        """This month's hosting (or an earlier one) is still to buy."""
         return self.total < self.expected
 
     @property
@@ -147,6 +156,7 @@ def tally(days: list[date], semester: Semester, today: date) -> Tally:
         months_due=len(begun),
         expected=len(begun) * PER_MONTH,
         months_missed=missed,
+        months_ended=sum(1 for m in begun if m < this_month),
     )
 
 

@@ -36,10 +36,10 @@ S2 = Semester(2026, 2)
 @pytest.mark.parametrize(
     ("days", "today", "total", "expected", "missed", "behind"),
     [
-        # Nothing bought, first day of the semester: one due, nothing missed yet.
-        ([], date(2026, 7, 1), 0, 1, [], True),
+        # Nothing bought, first day of the semester: one due, not behind yet.
+        ([], date(2026, 7, 1), 0, 1, [], False),
         # One in July, on 2 August: August is due but not missed while it runs.
-        ([date(2026, 7, 10)], date(2026, 8, 2), 1, 2, [], True),
+        ([date(2026, 7, 10)], date(2026, 8, 2), 1, 2, [], False),
         # None in July, seen in September: July and August missed.
         ([date(2026, 9, 1)], date(2026, 9, 15), 1, 3, ["2026-07", "2026-08"], True),
         # Six in one month keep the semester's aim (the count is what the charter reads).
@@ -47,7 +47,7 @@ S2 = Semester(2026, 2)
         # One a month all semester, looked at afterwards: all six, nothing missed.
         ([date(2026, m, 5) for m in range(7, 13)], date(2027, 3, 1), 6, 6, [], False),
         # Purchases of another semester do not count.
-        ([date(2026, 6, 30), date(2027, 1, 1)], date(2026, 7, 20), 0, 1, [], True),
+        ([date(2026, 6, 30), date(2027, 1, 1)], date(2026, 7, 20), 0, 1, [], False),
         # A semester not begun asks nothing.
         ([], date(2026, 6, 30), 0, 0, [], False),
     ],
@@ -57,6 +57,7 @@ def test_the_tally_counts_months_begun_and_misses_only_months_ended(
 ) -> None:
     t = tally(days, S2, today)
     assert (t.total, t.expected, t.months_missed, t.behind) == (total, expected, missed, behind)
+    assert t.due_now == (total < expected)
     assert list(t.per_month) == [f"2026-{m:02d}" for m in range(7, 13)]
     assert sum(t.per_month.values()) == total
 
