@@ -109,6 +109,7 @@ async def _context_processor(request: web.Request) -> dict[str, object]:
         "_": translator(lang),
         "lang": lang,
         "node_title": node.config.title,
+        "node_role": node.config.role,
         "urls": node.urls,
         "me": request.get("web_session"),
     }

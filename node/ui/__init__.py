@@ -10,12 +10,14 @@ from __future__ import annotations
 from aiohttp import web
 
 from node.i18n import register
+from node.network import reports as network_reports
 from node.ui import (
     auth,
     contracts,
     coordinator,
     coordinator_hostings,
     coordinator_network,
+    coordinator_reports,
     coordinator_sel,
     mediator,
     member,
@@ -35,6 +37,8 @@ def add_routes(app: web.Application) -> None:
     app.router.add_routes(coordinator_sel.routes)
     app.router.add_routes(coordinator_hostings.routes)
     app.router.add_routes(coordinator_network.routes)
+    app.router.add_routes(coordinator_reports.routes)
+    app.router.add_routes(network_reports.routes)
     app.router.add_routes(polls.routes)
     app.router.add_routes(receipts.routes)
     app.router.add_routes(contracts.routes)
