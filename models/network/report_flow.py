@@ -194,15 +194,15 @@ async def receive_report(
     """The seat keeps a section's report and acknowledges it; a line for the log."""
     alliance = await alliance_with(session, signer.uri)
     if alliance is None or alliance.state != AllianceState.ACCEPTED:
-        return f"refused: report from {signer.uri}, which is not an accepted ally"
+        return f"ignored: refused report from {signer.uri}, which is not an accepted ally"
     if alliance.peer_role != PeerRole.SECTION:
-        return f"refused: report from {signer.uri}, allied as {alliance.peer_role}, not a section"
+        return f"ignored: refused report from {signer.uri}, allied as {alliance.peer_role}, not a section"
     node = await get_node_actor(session)
     us = urls.actor(node.username)
     try:
         report = parse_report(activity, signer.uri, us)
     except ReportRefused as exc:
-        return f"refused: report from {signer.uri}: {exc}"
+        return f"ignored: refused report from {signer.uri}: {exc}"
     period = str(report.semester)
     row = await session.scalar(
         select(SectionReport).where(
@@ -211,9 +211,9 @@ async def receive_report(
     )
     clash = await session.scalar(select(SectionReport).where(SectionReport.uri == report.uri))
     if clash is not None and clash is not row:
-        return f"refused: report id {report.uri} is already another semester's report"
+        return f"ignored: refused report id {report.uri} is already another semester's report"
     if row is not None and row.direction != ReportDirection.RECEIVED:
-        return "refused: a report about this node's own section"
+        return "ignored: refused a report about this node's own section"
     if (
         row is not None
         and report.version is not None
