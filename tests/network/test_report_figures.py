@@ -112,12 +112,13 @@ async def test_figures_count_the_semester_up_to_the_day_from_the_data(
                 description="jardinage", performed_on=day, now=datetime(2026, 7, 10, tzinfo=UTC),
             )  # fmt: skip
             await confirm_local(session, ex.uuid, now=datetime(2026, 7, 10, tzinfo=UTC))
+        mars, lille = "https://mars.example/users/marseille", "https://lille.example/users/lille"
         peers = (
-            ("https://mars.example/users/marseille", Role.ORIGIN, State.SETTLED, 60, "2026-07-11"),
-            ("https://mars.example/users/marseille", Role.RESPONDER, State.COMMITTED, 45, "2026-08-01"),
-            ("https://lille.example/users/lille", Role.RESPONDER, State.COMMITTED, 30, "2026-08-02"),
-            ("https://lille.example/users/lille", Role.ORIGIN, State.REJECTED, 90, "2026-08-03"),
-            ("https://lille.example/users/lille", Role.ORIGIN, State.SETTLED, 90, "2026-09-03"),
+            (mars, Role.ORIGIN, State.SETTLED, 60, "2026-07-11"),
+            (mars, Role.RESPONDER, State.COMMITTED, 45, "2026-08-01"),
+            (lille, Role.RESPONDER, State.COMMITTED, 30, "2026-08-02"),
+            (lille, Role.ORIGIN, State.REJECTED, 90, "2026-08-03"),
+            (lille, Role.ORIGIN, State.SETTLED, 90, "2026-09-03"),
         )  # fmt: skip
         for i, (peer, role, state, amount, day_text) in enumerate(peers):
             session.add(
