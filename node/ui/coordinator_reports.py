@@ -154,7 +154,7 @@ async def report_send(
 # ----------------------------------------------------------------------------- the dashboard
 
 
-def _charts(board: reports.Dashboard, lang: str) -> list[Any]:
+def _charts(board: reports.Dashboard, lang: str) -> list[tuple[str, Any]]:
     _ = translator(lang)
     per_mediator = []
     sel_hours = []
@@ -173,25 +173,35 @@ def _charts(board: reports.Dashboard, lang: str) -> list[Any]:
         )
         sel_hours.append(Bar(c.name, minutes / 60, show_hours(minutes, lang)))
     semester = board.semester
+    titles = (
+        _("Hostings bought per mediator, against the aim of six") + f" · {semester}",
+        _("SEL hours exchanged per section") + f" · {semester}",
+    )
     return [
-        bar_chart(
-            "chart-hostings",
-            _("Hostings bought per mediator, against the aim of six") + f" · {semester}",
-            _(
-                "One bar per section: hostings bought per mediator in the semester. The dashed "
-                "line is the charter's aim, six a semester. The table gives the same figures."
+        (
+            titles[0],
+            bar_chart(
+                "chart-hostings",
+                titles[0],
+                _(
+                    "One bar per section: hostings bought per mediator in the semester. The dashed "
+                    "line is the charter's aim, six a semester. The table gives the same figures."
+                ),
+                per_mediator,
+                reference=(float(PER_SEMESTER), _("aim: 6")),
             ),
-            per_mediator,
-            reference=(float(PER_SEMESTER), _("aim: 6")),
         ),
-        bar_chart(
-            "chart-sel",
-            _("SEL hours exchanged per section") + f" · {semester}",
-            _(
-                "One bar per section: hours exchanged in the SEL, inside the section and with "
-                "peer sections. The table gives the same figures."
+        (
+            titles[1],
+            bar_chart(
+                "chart-sel",
+                titles[1],
+                _(
+                    "One bar per section: hours exchanged in the SEL, inside the section and with "
+                    "peer sections. The table gives the same figures."
+                ),
+                sel_hours,
             ),
-            sel_hours,
         ),
     ]
 
