@@ -196,7 +196,8 @@ async def receive_report(
     if alliance is None or alliance.state != AllianceState.ACCEPTED:
         return f"ignored: refused report from {signer.uri}, which is not an accepted ally"
     if alliance.peer_role != PeerRole.SECTION:
-        return f"ignored: refused report from {signer.uri}, allied as {alliance.peer_role}, not a section"
+        role = alliance.peer_role
+        return f"ignored: refused report from {signer.uri}, allied as {role}, not a section"
     node = await get_node_actor(session)
     us = urls.actor(node.username)
     try:
