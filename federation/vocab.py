@@ -66,6 +66,12 @@ OUR_TERMS: dict[str, Any] = {
     "helpOutcome": "coopnet:helpOutcome",
     "firstMeetingFree": "coopnet:firstMeetingFree",
     "signedAs": "coopnet:signedAs",
+    # A section's semi-annual report to its seat (models/network/report_wire.py): the
+    # figures are one JSON literal, so their keys need no term of their own.
+    "EvaluationReport": "coopnet:EvaluationReport",
+    "semester": "coopnet:semester",
+    "asOf": {"@id": "coopnet:asOf", "@type": "http://www.w3.org/2001/XMLSchema#date"},
+    "figures": {"@id": "coopnet:figures", "@type": "@json"},
 }
 
 #: ValueFlows terms, for offers and SEL exchanges.

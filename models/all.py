@@ -21,6 +21,13 @@ from models.charter import (  # noqa: F401
     receipts,
     satisfaction,
 )
-from models.network import alliances, blocks, help, obligation_records, reports  # noqa: F401
+from models.network import (  # noqa: F401
+    alliances,
+    blocks,
+    help,
+    obligation_records,
+    report_flow,
+    reports,
+)
 from models.sel import accounts as sel_accounts  # noqa: F401
 from models.sel import exchanges, ledger  # noqa: F401

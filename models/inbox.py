@@ -57,6 +57,8 @@ from models.follows import (
 )
 from models.html import html_to_text, plain_line, sanitize_html
 from models.network import help as club_aide
+from models.network.report_flow import acknowledge_report, receive_report
+from models.network.report_wire import REPORT_TYPE
 from models.outbox import enqueue, new_uuid
 from models.posts import RemoteObject
 from models.replies import forget as forget_message
@@ -261,6 +263,8 @@ async def handle_accept(ctx: InboxContext, activity: dict[str, Any]) -> str:
         helped = await club_aide.receive_accept(ctx.session, ctx.urls, ctx.signer, activity)
         if helped is not None:
             return helped
+        if (report := await acknowledge_report(ctx.session, ctx.signer, activity)) is not None:
+            return report
         sel = await origin.handle_accept(ctx.session, ctx.signer, activity)
         return sel if sel is not None else "ignored: Accept of nothing we asked this actor"
     row.move_to(FollowingState.ACCEPTED)
@@ -318,6 +322,8 @@ async def handle_create(ctx: InboxContext, activity: dict[str, Any]) -> str:
     obj = activity.get("object")
     if has_type(obj, club_aide.HELP_REQUEST):
         return await club_aide.receive_request(ctx.session, ctx.signer, activity)
+    if has_type(obj, REPORT_TYPE):  # a section's report to us, the seat
+        return await receive_report(ctx.session, ctx.urls, ctx.signer, activity)
     if not isinstance(obj, dict) or not has_type(obj, POST_TYPES):
         return "ignored: Create of an unsupported object"
     uri = get_id(obj)
@@ -418,6 +424,8 @@ def _remote_object(obj: dict[str, Any], actor_uri: str, uri: str) -> RemoteObjec
 
 async def handle_update(ctx: InboxContext, activity: dict[str, Any]) -> str:
     obj = activity.get("object")
+    if has_type(obj, REPORT_TYPE):  # a section's corrected report
+        return await receive_report(ctx.session, ctx.urls, ctx.signer, activity)
     uri = get_id(obj)
     if not isinstance(obj, dict) or not uri:
         return "ignored: Update without an embedded object"

@@ -121,6 +121,7 @@ async def _context_processor(request: web.Request) -> dict[str, object]:
         "_": translator(lang),
         "lang": lang,
         "node_title": node.config.title,
+        "node_role": node.config.role,
         "urls": node.urls,
         "me": request.get("web_session"),
     }
@@ -151,6 +152,7 @@ def create_app(config: Config, *, run_workers: bool = True) -> web.Application:
     env.globals["admin_nav"] = nav.ADMIN_NAV
     env.globals["admin_group"] = nav.current_group
     env.globals["is_here"] = nav.is_here
+    env.globals["admin_pages"] = nav.pages_for
     holder = NodeHolder()
     app[NODE] = holder
     app.router.add_get("/", root)

@@ -183,6 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
         cli_obligations,
         cli_polls,
         cli_receipts,
+        cli_reports,
         cli_sel,
         cli_users,
     )
@@ -197,6 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_users.add_parsers(sub, _data)
     cli_polls.add_parsers(sub, _data)
     cli_receipts.add_parsers(sub, _data)
+    cli_reports.add_parsers(sub, _data)
 
     s = sub.add_parser(
         "demo", help="run a local network: a seat and two sections that follow each other"
@@ -570,6 +572,12 @@ async def cmd_poll(args: argparse.Namespace) -> int:
     return await _with_node(args.data, lambda node: run(args, node))
 
 
+async def cmd_report(args: argparse.Namespace) -> int:
+    from node.cli_reports import run
+
+    return await _with_node(args.data, lambda node: run(args, node))
+
+
 async def cmd_receipt(args: argparse.Namespace) -> int:
     from node import cli_receipts
 
@@ -600,6 +608,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = 
     "poll": cmd_poll,
     **dict.fromkeys(("obligations", "obligation"), cmd_obligations),
     "receipt": cmd_receipt,
+    "report": cmd_report,
     "contract": cmd_contract,
     "satisfaction": cmd_contract,
     **dict.fromkeys(

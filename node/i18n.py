@@ -220,6 +220,8 @@ def translate(lang: str, msgid: str) -> str:
     found = CATALOG.get(lang, {}).get(msgid)
     if found is not None:
         return found
+    if not isinstance(msgid, str):  # a template's undefined value: shown as it is
+        return msgid
     for pattern in PATTERNS.get(lang, ()):
         match = pattern.regex.match(msgid)
         if match:

@@ -719,32 +719,18 @@ async def section_seen_by_seat(ctx: _Context, peer: Alliance) -> None:
 
 
 def hostings_in(figures: Mapping[str, Any]) -> dict[str, int] | None:
-    """Hostings per mediator from a report's figures, in the shapes a report may give them.
-
-    ``{"hostings_per_mediator": {"kossi": 6}}`` or ``{"hostings": [{"mediator":
-    "kossi", "count": 6}]}``; anything else (or a figure that is no count) is
-    "not in the report" rather than an error: the report comes from another node.
-    """
-    raw = figures.get("hostings_per_mediator")
-    out: dict[str, int] = {}
-    if isinstance(raw, Mapping):
-        for name, count in raw.items():
-            if isinstance(count, int) and not isinstance(count, bool):
-                out[str(name)[:64]] = count
-        return out or None
-    rows = figures.get("hostings")
-    if isinstance(rows, list):
-        for row in rows:
-            if not isinstance(row, Mapping):
-                continue
-            name = row.get("mediator") or row.get("name")
-            count = next(
-                (row[k] for k in ("count", "total", "bought") if isinstance(row.get(k), int)), None
-            )
-            if isinstance(name, str) and isinstance(count, int) and not isinstance(count, bool):
-                out[name[:64]] = count
-        return out or None
-    return None
+    """Hostings per mediator from a report's ``hostings_by_mediator`` figure
+    (models/network/report_figures.py); anything else is "not in the report"
+    rather than an error: the report comes from another node."""
+    raw = figures.get("hostings_by_mediator")
+    if not isinstance(raw, Mapping):
+        return None
+    out = {
+        str(name)[:64]: count
+        for name, count in raw.items()
+        if isinstance(count, int) and not isinstance(count, bool)
+    }
+    return out or None
 
 
 def reported_hostings(

@@ -7,7 +7,8 @@ semester on either side: the section's node holds its own (``sent``), the
 seat's node holds what it received (``received``); a corrected report sent
 again replaces the earlier one.
 
-The figures are a JSON object whose keys are listed in ``FIGURES``; the
+The figures are a JSON object whose keys are listed in ``FIGURES``
+(models/network/report_figures.py, where they are composed); the
 seat's dashboard reads them side by side, so a key's meaning never changes
 (add keys, never reuse one).
 """
@@ -15,11 +16,11 @@ seat's dashboard reads them side by side, so a key's meaning never changes
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Integer, String, Text, UniqueConstraint, select
+from sqlalchemy import Date, Integer, String, Text, UniqueConstraint, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -66,6 +67,11 @@ class SectionReport(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The Create or Update that carried the current version (sent or received):
+    #: the seat's Accept must name it to acknowledge this version (migration 0022).
+    activity_uri: Mapped[str | None] = mapped_column(String(2048))
+    #: The day the figures were counted up to (migration 0022).
+    as_of: Mapped[date | None] = mapped_column(Date)
 
     @property
     def figures(self) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from node.i18n import register, register_patterns
+from node.network import reports as network_reports
 from node.ui import (
     auth,
     contracts,
@@ -17,6 +18,7 @@ from node.ui import (
     coordinator_hostings,
     coordinator_network,
     coordinator_obligations,
+    coordinator_reports,
     coordinator_sel,
     help,
     mediator,
@@ -40,6 +42,8 @@ def add_routes(app: web.Application) -> None:
     app.router.add_routes(coordinator_hostings.routes)
     app.router.add_routes(coordinator_network.routes)
     app.router.add_routes(coordinator_obligations.routes)
+    app.router.add_routes(coordinator_reports.routes)
+    app.router.add_routes(network_reports.routes)
     app.router.add_routes(polls.routes)
     app.router.add_routes(receipts.routes)
     app.router.add_routes(contracts.routes)

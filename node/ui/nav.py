@@ -47,11 +47,21 @@ ADMIN_NAV: tuple[NavGroup, ...] = (
         "Network",
         (
             ("/admin/federation", "Follows"),
+            ("/admin/reports", "Reports"),
+            ("/admin/dashboard", "Dashboard"),
             ("/admin/help", "Club Aide"),
             ("/admin/deliveries", "Deliveries"),
         ),
     ),
 )
+
+
+#: Pages only a seat has (the network dashboard reads the sections' reports).
+SEAT_ONLY = frozenset({"/admin/dashboard"})
+
+
+def pages_for(group: NavGroup, role: str) -> list[tuple[str, str]]:
+    return [(p, label) for p, label in group.pages if role == "seat" or p not in SEAT_ONLY]
 
 
 def is_here(here: str, path: str) -> bool:

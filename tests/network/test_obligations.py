@@ -402,7 +402,7 @@ async def test_the_seat_sees_each_section_late_when_it_sent_no_bulletin_last_mon
                 period=period,
                 direction=ReportDirection.RECEIVED,
                 state=ReportState.SENT,
-                figures_json='{"hostings_per_mediator": {"ama": 6, "kossi": 1}}',
+                figures_json='{"hostings_by_mediator": {"ama": 6, "kossi": 1}}',
                 received_at=now,
             )
         )
