@@ -59,6 +59,8 @@ OUR_TERMS: dict[str, Any] = {
     # The charter's paperwork (models/charter): signed documents a person keeps.
     "HostingContract": "coopnet:HostingContract",
     "Receipt": "coopnet:Receipt",
+    # Alliances between nodes (models/network/alliance_protocol.py).
+    "Alliance": "coopnet:Alliance",
 }
 
 #: ValueFlows terms, for offers and SEL exchanges.
@@ -134,6 +136,8 @@ QUESTION_CONTEXT: list[Any] = [
 #: The two links of the certification chain (federation/certification.py).
 SECTION_AUTHORIZATION = "SectionAuthorization"  # the seat authorises a section
 MEDIATOR_CERTIFICATION = "MediatorCertification"  # a section certifies its mediator
+#: What an alliance request offers (models/network/alliance_protocol.py).
+ALLIANCE = "Alliance"
 
 ACTIVITY_JSON = "application/activity+json"
 LD_JSON_AS = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'

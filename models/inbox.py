@@ -56,6 +56,7 @@ from models.follows import (
     remove_follower,
 )
 from models.html import html_to_text, plain_line, sanitize_html
+from models.network import alliance_protocol as alliances
 from models.outbox import enqueue, new_uuid
 from models.posts import RemoteObject
 from models.replies import forget as forget_message
@@ -257,6 +258,9 @@ async def handle_accept(ctx: InboxContext, activity: dict[str, Any]) -> str:
     ctx.batch.forget_follows()
     row = await _our_follow(ctx, activity.get("object"))
     if row is None:
+        ally = await alliances.receive_accept(ctx.session, ctx.urls, ctx.signer, activity)
+        if ally is not None:
+            return ally
         sel = await origin.handle_accept(ctx.session, ctx.signer, activity)
         return sel if sel is not None else "ignored: Accept of nothing we asked this actor"
     row.move_to(FollowingState.ACCEPTED)
@@ -268,6 +272,9 @@ async def handle_reject(ctx: InboxContext, activity: dict[str, Any]) -> str:
     ctx.batch.forget_follows()
     row = await _our_follow(ctx, activity.get("object"))
     if row is None:
+        ally = await alliances.receive_reject(ctx.session, ctx.urls, ctx.signer, activity)
+        if ally is not None:
+            return ally
         sel = await origin.handle_reject(ctx.session, ctx.signer, activity)
         return sel if sel is not None else "ignored: Reject of nothing we asked this actor"
     row.move_to(FollowingState.REJECTED)
@@ -504,7 +511,9 @@ async def handle_remove(ctx: InboxContext, activity: dict[str, Any]) -> str:
 
 
 async def handle_offer(ctx: InboxContext, activity: dict[str, Any]) -> str:
-    """An inter-section SEL exchange offered to this section."""
+    """An alliance asked by a peer node, or an inter-section SEL exchange offered."""
+    if alliances.is_alliance_offer(activity):
+        return await alliances.receive_offer(ctx.session, ctx.urls, ctx.signer, activity)
     node = await get_node_actor(ctx.session)
     if not isinstance(activity.get("object"), dict):
         return "ignored: Offer without an embedded object"

@@ -179,6 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
         cli_contracts,
         cli_hostings,
         cli_network,
+        cli_peers,
         cli_polls,
         cli_receipts,
         cli_sel,
@@ -189,6 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_contracts.add_parsers(sub, _data)
     cli_hostings.add_parsers(sub, _data)
     cli_network.add_parsers(sub, _data)
+    cli_peers.add_parsers(sub, _data)
     cli_sel.add_parsers(sub, _data)
     cli_users.add_parsers(sub, _data)
     cli_polls.add_parsers(sub, _data)
@@ -536,6 +538,12 @@ async def cmd_network(args: argparse.Namespace) -> int:
     return await _with_node(args.data, lambda node: run(args, node))
 
 
+async def cmd_peer(args: argparse.Namespace) -> int:
+    from node.cli_peers import run
+
+    return await _with_node(args.data, lambda node: run(args, node))
+
+
 async def cmd_user(args: argparse.Namespace) -> int:
     from node.cli_users import run
 
@@ -581,6 +589,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = 
     "hosting": cmd_hosting,
     **dict.fromkeys(("block", "unblock", "blocks"), cmd_network),
     "poll": cmd_poll,
+    "peer": cmd_peer,
     "receipt": cmd_receipt,
     "contract": cmd_contract,
     "satisfaction": cmd_contract,
