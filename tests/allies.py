@@ -66,3 +66,27 @@ async def ally(a: RunningNode, b: RunningNode) -> None:
         )
 
     await wait_for(both, f"the alliance of {a.acct} and {b.acct} to be accepted both ways")
+
+
+async def ally_with_fake(node: RunningNode, peer_uri: str, role: str = "section") -> None:
+    """An accepted alliance with a test peer that does not run coopnet (the
+    Mastodon-like peer or a hostile actor dressed as a section): only this
+    side's row, written directly, since such a peer cannot answer the protocol."""
+    from models.network.alliances import Alliance
+
+    async with node.node.write() as session:
+        row = await alliance_with(session, peer_uri)
+        if row is None:
+            row = Alliance(peer_uri=peer_uri, peer_role=role, state=AllianceState.REQUESTED)
+            session.add(row)
+            await session.flush()
+        if row.state != AllianceState.ACCEPTED:
+            row.move_to(AllianceState.ACCEPTED)
+
+
+async def ally_rows(a: RunningNode, b: RunningNode) -> None:
+    """Accepted rows on both sides, written directly: for nodes whose workers a
+    test steps by hand (``run_workers=False``), which cannot run the protocol
+    on their own. Everyone else uses ``ally``."""
+    await ally_with_fake(a, b.actor_id, b.config.role)
+    await ally_with_fake(b, a.actor_id, a.config.role)

@@ -10,6 +10,7 @@ name@host or actor URL.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 
@@ -105,3 +106,36 @@ async def peer_list(node: Node, *, by: Principal) -> list[Alliance]:
     by.require_coordinator()
     async with node.sessions() as session:
         return await list_alliances(session)
+
+
+async def ally_nodes(a: Node, b: Node, b_handle: str, *, limit: float = 30.0) -> bool:
+    """(Demo, benchmarks) two nodes this process opened ally through the real
+    protocol: ``a`` asks, ``b`` approves once the request has arrived; True when
+    both hold it as accepted within ``limit`` seconds."""
+    from models.accounts import OPERATOR
+    from models.network.alliances import AllianceState, alliance_with
+
+    a_uri = a.urls.actor(a.node_username)
+
+    async def state(node: Node, peer: str) -> str | None:
+        async with node.sessions() as session:
+            row = await alliance_with(session, peer)
+            return row.state if row is not None else None
+
+    asked = await peer_ask(a, b_handle, by=OPERATOR)
+    b_uri = asked.alliance.peer_uri
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    approved = asked.accepted
+    while loop.time() < deadline:
+        if not approved and await state(b, a_uri) == AllianceState.PENDING:
+            await peer_approve(b, a_uri, by=OPERATOR)
+            approved = True
+        if (
+            await state(a, b_uri) == AllianceState.ACCEPTED
+            and await state(b, a_uri) == AllianceState.ACCEPTED
+        ):
+            return True
+        await asyncio.sleep(0.1)
+    log.error("the alliance of %s and %s was not accepted within %.0f s", a_uri, b_uri, limit)
+    return False

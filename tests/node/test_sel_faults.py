@@ -44,6 +44,7 @@ from models.sel.ledger import Entry
 from node import sel
 from node.actions import follow, list_following
 from tests import dbtools
+from tests.allies import ally_with_fake
 from tests.conftest import MakeNode, RunningNode
 from tests.peers.mastodon import MastodonLikePeer, ReceivedActivity
 from tests.procs import coopnet, free_port
@@ -561,6 +562,7 @@ async def section_peered_with(make_node: MakeNode, peer: MastodonLikePeer) -> Ru
         return [r.state for r in await list_following(rn.node, by=OPERATOR)] == ["accepted"]
 
     await peer.wait_until(accepted, what="the node's follow accepted")
+    await ally_with_fake(rn, peer.actor_id())
     await sel.peer_add(rn.node, peer.acct(), "5", "5", by=OPERATOR)  # trade-balance window: ±5 h
     await sel.account_open(rn.node, "bob", "Bob", None, None, by=OPERATOR)
     await sel.account_open(rn.node, "ama", "Ama", None, None, by=OPERATOR)
