@@ -14,6 +14,7 @@ from node.ui import (
     auth,
     contracts,
     coordinator,
+    coordinator_alliances,
     coordinator_hostings,
     coordinator_network,
     coordinator_sel,
@@ -35,6 +36,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_routes(coordinator_sel.routes)
     app.router.add_routes(coordinator_hostings.routes)
     app.router.add_routes(coordinator_network.routes)
+    app.router.add_routes(coordinator_alliances.routes)
     app.router.add_routes(polls.routes)
     app.router.add_routes(receipts.routes)
     app.router.add_routes(contracts.routes)

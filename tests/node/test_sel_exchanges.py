@@ -231,6 +231,7 @@ async def test_peer_limits_say_who_may_spend_where(
 
     lome = await make_node("lome")
     mars = await make_node("marseille")
+    await ally(lome, mars)
     argv = ["sel", "peer", "--data", str(lome.config.data_dir), mars.acct]
     code = await asyncio.to_thread(main, [*argv, "--our-spending", "1", "--their-spending", "50"])
     assert code == 0, capsys.readouterr().err
