@@ -81,7 +81,7 @@ async def test_the_seat_approves_and_refuses_alliances_from_the_browser(
     await page.wait_for_url("**/admin/network?done=peer-approved")
     # Refuse Marseille, with a reason.
     await page.click(f"details:has(input[value='{mars.actor_id}']) summary")
-    await page.fill(f"form[action='/admin/network/reject'] input[name=reason]", "Pas encore")
+    await page.fill("form[action='/admin/network/reject'] input[name=reason]", "Pas encore")
     await page.click("form[action='/admin/network/reject'] button")
     await page.wait_for_url("**/admin/network?done=peer-rejected")
     await wait_for(lambda: is_state(lome, seat, AllianceState.ACCEPTED), "lome accepted")  # type: ignore[arg-type]
