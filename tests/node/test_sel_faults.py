@@ -364,6 +364,17 @@ async def two_peered_sections(lome: Section, mars: Section) -> None:
         ok("sel", "account", "--data", str(lome.data), "ama", "--name", "Ama"),
         ok("sel", "account", "--data", str(mars.data), "bob", "--name", "Bob"),
     )
+    # SEL peering builds on an alliance: lome asks, mars's operator approves.
+    await ok("peer", "add", "--data", str(lome.data), mars.acct)
+
+    def alliance(s: Section, state: str) -> bool:
+        return [r["state"] for r in db_rows(s.db, "SELECT state FROM alliances")] == [state]
+
+    await wait_for(
+        "lome's alliance request at mars", lambda: alliance(mars, "pending"), (lome, mars)
+    )
+    await ok("peer", "approve", "--data", str(mars.data), lome.acct)
+    await wait_for("the alliance accepted", lambda: alliance(lome, "accepted"), (lome, mars))
     await asyncio.gather(
         ok("follow", "--data", str(lome.data), mars.acct),
         ok("follow", "--data", str(mars.data), lome.acct),
