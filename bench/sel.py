@@ -62,6 +62,7 @@ async def run(figs: Figures, setup: Setup, backends: Backends, sizes: SelSizes, 
     from node.actions import follow, init_node, list_following
     from node.config import load_config
     from node.context import Node
+    from node.network.alliances import ally_nodes
 
     ports = [free_port(), free_port()]
     names = ("lome", "marseille")
@@ -94,6 +95,8 @@ async def run(figs: Figures, setup: Setup, backends: Backends, sizes: SelSizes, 
             return True
 
         await wait_until("mutual follows", mutual, 30, servers)
+        if not await ally_nodes(nodes[0], nodes[1], handles[1]):
+            raise RuntimeError("the two nodes did not ally (SEL peering builds on an alliance)")
         await sel.peer_add(nodes[0], handles[1], "5000", "5000", by=OPERATOR)
         await sel.peer_add(nodes[1], handles[0], "5000", "5000", by=OPERATOR)
         await sel.account_open(nodes[0], "ama", "Ama", "-5000", "5000", by=OPERATOR)

@@ -72,6 +72,8 @@ OUR_TERMS: dict[str, Any] = {
     "semester": "coopnet:semester",
     "asOf": {"@id": "coopnet:asOf", "@type": "http://www.w3.org/2001/XMLSchema#date"},
     "figures": {"@id": "coopnet:figures", "@type": "@json"},
+    # Alliances between nodes (models/network/alliance_protocol.py).
+    "Alliance": "coopnet:Alliance",
 }
 
 #: ValueFlows terms, for offers and SEL exchanges.
@@ -147,6 +149,8 @@ QUESTION_CONTEXT: list[Any] = [
 #: The two links of the certification chain (federation/certification.py).
 SECTION_AUTHORIZATION = "SectionAuthorization"  # the seat authorises a section
 MEDIATOR_CERTIFICATION = "MediatorCertification"  # a section certifies its mediator
+#: What an alliance request offers (models/network/alliance_protocol.py).
+ALLIANCE = "Alliance"
 
 ACTIVITY_JSON = "application/activity+json"
 LD_JSON_AS = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'

@@ -17,6 +17,8 @@ from federation.vocab import ACTOR_TYPES, as_list, get_id
 from models.base import Base, UTCDateTime, utcnow
 
 USERNAME_PATTERN = r"^[a-z0-9_][a-z0-9_.-]{0,62}$"
+#: The roles a coopnet node's actor document states (``role``).
+NODE_ROLES = ("seat", "section")
 
 
 class LocalActor(Base):
@@ -65,6 +67,8 @@ class RemoteActor(Base):
     url: Mapped[str | None] = mapped_column(String(2048))
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: A coopnet node's role as its actor document states it (seat, section), else "".
+    role: Mapped[str] = mapped_column(String(16), default="")
 
     @property
     def delivery_inbox(self) -> str:
@@ -191,6 +195,8 @@ async def upsert_remote_actor(
     actor.url = url if isinstance(url, str) else None
     actor.key_id = kid
     actor.public_key_pem = pem
+    role = doc.get("role")
+    actor.role = role if role in NODE_ROLES else ""
     actor.fetched_at = utcnow()
     actor.deleted_at = None
     await session.flush()

@@ -56,6 +56,7 @@ from models.follows import (
     remove_follower,
 )
 from models.html import html_to_text, plain_line, sanitize_html
+from models.network import alliance_protocol as alliances
 from models.network import help as club_aide
 from models.network.report_flow import acknowledge_report, receive_report
 from models.network.report_wire import REPORT_TYPE
@@ -265,6 +266,9 @@ async def handle_accept(ctx: InboxContext, activity: dict[str, Any]) -> str:
             return helped
         if (report := await acknowledge_report(ctx.session, ctx.signer, activity)) is not None:
             return report
+        ally = await alliances.receive_accept(ctx.session, ctx.urls, ctx.signer, activity)
+        if ally is not None:
+            return ally
         sel = await origin.handle_accept(ctx.session, ctx.signer, activity)
         return sel if sel is not None else "ignored: Accept of nothing we asked this actor"
     row.move_to(FollowingState.ACCEPTED)
@@ -276,6 +280,9 @@ async def handle_reject(ctx: InboxContext, activity: dict[str, Any]) -> str:
     ctx.batch.forget_follows()
     row = await _our_follow(ctx, activity.get("object"))
     if row is None:
+        ally = await alliances.receive_reject(ctx.session, ctx.urls, ctx.signer, activity)
+        if ally is not None:
+            return ally
         sel = await origin.handle_reject(ctx.session, ctx.signer, activity)
         return sel if sel is not None else "ignored: Reject of nothing we asked this actor"
     row.move_to(FollowingState.REJECTED)
@@ -522,7 +529,9 @@ async def handle_remove(ctx: InboxContext, activity: dict[str, Any]) -> str:
 
 
 async def handle_offer(ctx: InboxContext, activity: dict[str, Any]) -> str:
-    """An inter-section SEL exchange offered to this section."""
+    """An alliance asked by a peer node, or an inter-section SEL exchange offered."""
+    if alliances.is_alliance_offer(activity):
+        return await alliances.receive_offer(ctx.session, ctx.urls, ctx.signer, activity)
     node = await get_node_actor(ctx.session)
     if not isinstance(activity.get("object"), dict):
         return "ignored: Offer without an embedded object"

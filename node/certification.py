@@ -40,6 +40,7 @@ from models.attestations import (
 )
 from models.base import utcnow
 from models.mediators import get_mediator, list_mediators
+from models.network.alliance_protocol import trusted_seat
 from node.actions import ActionError, resolve_actor, resolve_actor_doc
 from node.context import Node
 
@@ -152,13 +153,20 @@ def anchor_of(node: Node, seat: str | None = None) -> str | None:
     return None
 
 
+async def _allied_seat(node: Node) -> str | None:
+    """No seat configured: the seat this section allied with is its anchor
+    (models/network/alliance_protocol.py ``trusted_seat``)."""
+    async with node.sessions() as session:
+        return await trusted_seat(session, "")
+
+
 async def verify(node: Node, actor_url: str, seat: str | None = None) -> Report:
     """Check the chain above an actor (name@host or URL): mediator → section → seat.
 
     Trust ends at the anchor (``seat``, else ``[network] seat``, else this
     node if it is the seat); with none, nothing verifies.
     """
-    anchor = anchor_of(node, seat)
+    anchor = anchor_of(node, seat) or await _allied_seat(node)
     if anchor and not anchor.startswith(("https://", "http://")):
         try:
             anchor = (await resolve_actor(node, anchor)).uri
@@ -189,7 +197,7 @@ async def check_announced(node: Node, *, limit: int = 20) -> int:
             for row in due
             if (actor := await session.get(LocalActor, row.subject_actor_id)) is not None
         }
-    anchor = node.config.network_seat or None
+    anchor = node.config.network_seat or await _allied_seat(node)
     outcomes: dict[int, tuple[dict[str, Any] | None, ChainError | None]] = {}
     for claimed in due:
         try:

@@ -181,6 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
         cli_hostings,
         cli_network,
         cli_obligations,
+        cli_peers,
         cli_polls,
         cli_receipts,
         cli_reports,
@@ -194,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_help.add_parsers(sub, _data)
     cli_network.add_parsers(sub, _data)
     cli_obligations.add_parsers(sub, _data)
+    cli_peers.add_parsers(sub, _data)
     cli_sel.add_parsers(sub, _data)
     cli_users.add_parsers(sub, _data)
     cli_polls.add_parsers(sub, _data)
@@ -554,6 +556,12 @@ async def cmd_obligations(args: argparse.Namespace) -> int:
     return await _with_node(args.data, lambda node: run(args, node))
 
 
+async def cmd_peer(args: argparse.Namespace) -> int:
+    from node.cli_peers import run
+
+    return await _with_node(args.data, lambda node: run(args, node))
+
+
 async def cmd_user(args: argparse.Namespace) -> int:
     from node.cli_users import run
 
@@ -607,6 +615,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = 
     **dict.fromkeys(("block", "unblock", "blocks"), cmd_network),
     "poll": cmd_poll,
     **dict.fromkeys(("obligations", "obligation"), cmd_obligations),
+    "peer": cmd_peer,
     "receipt": cmd_receipt,
     "report": cmd_report,
     "contract": cmd_contract,

@@ -62,6 +62,7 @@ async def run_demo(root: Path, base_port: int, *, check: bool = False) -> int:
                     if not handle.startswith(node.config.name + "@"):
                         await follow(node, handle, by=OPERATOR)
             ok = await _wait_accepted(nodes, expected=len(nodes) - 1)
+            ok = ok and await _ally_all(nodes, handles)
             if ok and fresh:
                 await _seed(nodes, handles)
             if check:
@@ -88,6 +89,25 @@ async def run_demo(root: Path, base_port: int, *, check: bool = False) -> int:
     finally:
         for runner in runners:
             await runner.cleanup()
+
+
+async def _ally_all(nodes: list[Node], handles: list[str]) -> bool:
+    """The demo network is a network: both sections ally with the seat, and with
+    each other, through the real protocol (an already accepted pair is kept)."""
+    from models.network.alliances import AllianceState, alliance_with
+    from node.network.alliances import ally_nodes
+
+    seat, lome, marseille = nodes
+    for a, b, b_handle in ((lome, seat, handles[0]), (marseille, seat, handles[0]),
+                           (lome, marseille, handles[2])):  # fmt: skip
+        async with a.sessions() as session:
+            row = await alliance_with(session, b.urls.actor(b.node_username))
+        if row is not None and row.state == AllianceState.ACCEPTED:
+            continue
+        if not await ally_nodes(a, b, b_handle):
+            return False
+    log.info("the sections are allied with the seat and with each other")
+    return True
 
 
 async def _seed(nodes: list[Node], handles: list[str]) -> None:

@@ -18,6 +18,7 @@ from federation.inbox import InboxError, KeyGone, verify_request
 from models.accounts import Principal
 from models.actors import get_node_actor
 from models.errors import Forbidden
+from models.network.alliances import is_ally
 from models.sel import exchanges as ex_model
 from models.sel import local, origin, responder
 from models.sel.accounts import (
@@ -173,6 +174,12 @@ async def peer_add(
     if doc.get("role") not in ("section", "seat"):
         raise ActionError(f"{remote.handle} is not a coopnet section")
     async with node.write() as session:
+        if not await is_ally(session, remote.uri):
+            raise ActionError(
+                f"{remote.handle} is not an ally of this node: SEL peering builds on an "
+                f"alliance. Run 'coopnet peer add {remote.handle}' first and wait for its "
+                "coordinator to approve"
+            )
         return await open_clearing(
             session,
             remote.uri,

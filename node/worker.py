@@ -21,6 +21,7 @@ from federation.vocab import strip_fragment
 from models.actors import get_node_actor
 from models.base import utcnow
 from models.inbox import BatchCache, InboxItem, InboxState, claim_pending, process_item
+from models.network.alliance_protocol import trusted_seat
 from models.offers import expire_due_offers
 from models.outbox import Delivery, DeliveryState, claim_due
 from models.sel.origin import reask_overdue
@@ -223,7 +224,8 @@ class InboxWorker:
             # other instead of deadlocking. Arrival order across senders means nothing.
             items.sort(key=lambda item: (item.actor_uri, item.id))
             batch = BatchCache()
-            seat = self.node.config.network_seat
+            # The configured seat, else the seat this section allied with.
+            seat = await trusted_seat(session, self.node.config.network_seat)
             confirm = self.node.config.sel_confirm_incoming
             for item in items:
                 if not isolate:

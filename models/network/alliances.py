@@ -80,6 +80,9 @@ class Alliance(Base):
     asked_by_us: Mapped[bool] = mapped_column(Boolean, default=True)
     #: The id of the request activity (ours or theirs) that Accept/Reject answer.
     request_uri: Mapped[str] = mapped_column(String(2048), default="")
+    #: In a crossing (both asked at once), the other request's id, which the
+    #: peer may name too when it ends the alliance.
+    other_request_uri: Mapped[str] = mapped_column(String(2048), default="")
     #: The coordinator's note with the request, or the reason of a refusal or end.
     note: Mapped[str] = mapped_column(String(MAX_NOTE), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

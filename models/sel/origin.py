@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from federation.vocab import get_id
 from models.actors import LocalActor, RemoteActor
 from models.base import utcnow
+from models.network.alliances import is_ally
 from models.outbox import enqueue, new_uuid
 from models.sel.accounts import Account, check_amount, get_account
 from models.sel.exchanges import (
@@ -77,6 +78,11 @@ async def start(
     if not timedelta(minutes=1) <= expires_in <= timedelta(days=30):
         raise ExchangeError("the expiry must be between one minute and 30 days")
     peer, clearing = await peer_for_host(session, match[2])
+    if not await is_ally(session, peer.uri):
+        raise ExchangeError(
+            f"{host_of(peer.uri)} is no longer an ally of this section: no new exchange "
+            "with it (its clearing account stays for the books; 'coopnet peer add' asks again)"
+        )
     member = await get_account(session, payer)
     if member.kind != "member":
         raise ExchangeError("the payer must be a member account")

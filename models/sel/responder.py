@@ -25,6 +25,7 @@ from federation.vocab import get_id, same_origin
 from models.actors import LocalActor, RemoteActor
 from models.base import utcnow
 from models.html import plain_line
+from models.network.alliances import is_ally
 from models.outbox import enqueue, new_uuid
 from models.sel.accounts import Account, LedgerError, clearing_account
 from models.sel.exchanges import CATEGORIES, Exchange, ExchangeError, Role, State
@@ -82,7 +83,8 @@ async def handle_offer(
             return f"refused {uri}: expired while awaiting our member"
         await _send(session, node, signer, answer_doc(urls, node, signer, activity, existing, now))
         return f"repeated Offer {uri}: answered again ({existing.state})"
-    if clearing is None:
+    if clearing is None or not await is_ally(session, signer.uri):
+        # No SEL peering, or the alliance under it ended: nothing new is accepted.
         await _refuse_non_peer(session, urls, node, signer, activity, uri, now)
         return f"refused Offer from non-peer {signer.uri}"
     try:

@@ -15,6 +15,7 @@ from node.ui import (
     auth,
     contracts,
     coordinator,
+    coordinator_alliances,
     coordinator_hostings,
     coordinator_network,
     coordinator_obligations,
@@ -44,6 +45,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_routes(coordinator_obligations.routes)
     app.router.add_routes(coordinator_reports.routes)
     app.router.add_routes(network_reports.routes)
+    app.router.add_routes(coordinator_alliances.routes)
     app.router.add_routes(polls.routes)
     app.router.add_routes(receipts.routes)
     app.router.add_routes(contracts.routes)

@@ -46,6 +46,7 @@ ADMIN_NAV: tuple[NavGroup, ...] = (
     NavGroup(
         "Network",
         (
+            ("/admin/network", "Network"),
             ("/admin/federation", "Follows"),
             ("/admin/reports", "Reports"),
             ("/admin/dashboard", "Dashboard"),

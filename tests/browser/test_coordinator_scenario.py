@@ -27,6 +27,7 @@ from models.mediators import Profile
 from models.outbox import Delivery, DeliveryState
 from models.sel.exchanges import Exchange
 from node import actions, content, sel, users
+from tests.allies import ally
 from tests.browser.harness import (
     DESKTOP,
     PHONE,
@@ -179,6 +180,7 @@ async def test_a_coordinator_runs_the_time_bank_from_the_browser(
     await content.mediator_add(lome.node, "ama", Profile(name="Ama Mensah"), by=OPERATOR)
     for a, b in ((lome, mars), (mars, lome)):
         await actions.follow(a.node, b.acct, by=OPERATOR)
+    await ally(lome, mars)
     await sel.peer_add(mars.node, lome.acct, "10", "10", by=OPERATOR)
 
     async def accepted() -> bool:

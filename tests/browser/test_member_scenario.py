@@ -22,6 +22,7 @@ import pytest
 from models.accounts import OPERATOR
 from node import sel, users
 from node.actions import follow, list_following
+from tests.allies import ally
 from tests.browser.harness import check_console, check_page
 from tests.conftest import MakeNode, RunningNode
 
@@ -48,6 +49,7 @@ async def two_sections(make_node: MakeNode) -> tuple[RunningNode, RunningNode]:
         if all(states):
             break
         await asyncio.sleep(0.05)
+    await ally(lome, marseille)
     await sel.peer_add(lome.node, marseille.acct, "10", "10", by=OPERATOR)
     await sel.peer_add(marseille.node, lome.acct, "10", "10", by=OPERATOR)
     return lome, marseille

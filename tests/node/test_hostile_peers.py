@@ -49,6 +49,7 @@ from node import certification, sel
 from node.actions import follow, init_node
 from node.cli import main as cli_main
 from tests import dbtools
+from tests.allies import ally_rows, ally_with_fake
 from tests.conftest import MakeNode, RunningNode
 from tests.peers.mastodon import AS_CONTEXT, PUBLIC, MastodonLikePeer, sign_cavage
 from tests.procs import ROOT, coopnet, free_port
@@ -1192,6 +1193,7 @@ async def test_f11_sel_accept_with_huge_sequence_does_not_fail(make_node: MakeNo
     fail with OverflowError."""
     lome = await make_node("lome")
     mars = await make_node("marseille", run_workers=False)  # its answer is forged below
+    await ally_rows(lome, mars)
     await sel.peer_add(lome.node, mars.acct, "10", "10", by=OPERATOR)
     await sel.peer_add(mars.node, lome.acct, "10", "10", by=OPERATOR)
     await sel.account_open(lome.node, "ama", "", None, None, by=OPERATOR)
@@ -1286,6 +1288,7 @@ async def test_f12_sel_history_has_no_terminal_escapes(
     'coopnet sel history'."""
     rn = await make_node()
     async with HostileActor("evil", doc_extra=_section) as section:
+        await ally_with_fake(rn, section.actor_id)
         await sel.peer_add(rn.node, section.actor_id, "10", "10", by=OPERATOR)
         await sel.account_open(rn.node, "bob", "", None, None, by=OPERATOR)
         now = datetime.now(UTC)

@@ -14,6 +14,7 @@ from models.sel.accounts import Account, LedgerError
 from models.sel.exchanges import Exchange
 from node import sel
 from node.actions import follow, list_following
+from tests.allies import ally, ally_rows
 from tests.conftest import MakeNode, RunningNode
 
 
@@ -77,6 +78,7 @@ async def test_over_limit_is_refused_and_changes_nothing(make_node: MakeNode) ->
 async def peered(make_node: MakeNode, mars_deficit: str = "10") -> tuple[RunningNode, RunningNode]:
     lome = await make_node("lome")
     mars = await make_node("marseille")
+    await ally(lome, mars)
     for a, b in ((lome, mars), (mars, lome)):
         await follow(a.node, b.acct, by=OPERATOR)
         await sel.peer_add(a.node, b.acct, mars_deficit if a is mars else "10", "10", by=OPERATOR)
@@ -177,6 +179,7 @@ async def test_refused_for_expiry_names_the_member_on_both_sides(make_node: Make
 
     lome = await make_node("lome")
     mars = await make_node("marseille", run_workers=False)  # decides below, by hand
+    await ally_rows(lome, mars)
     await sel.peer_add(lome.node, mars.acct, "10", "10", by=OPERATOR)
     await sel.peer_add(mars.node, lome.acct, "10", "10", by=OPERATOR)
     await sel.account_open(lome.node, "cyril", "Cyril", None, None, by=OPERATOR)
@@ -228,6 +231,7 @@ async def test_peer_limits_say_who_may_spend_where(
 
     lome = await make_node("lome")
     mars = await make_node("marseille")
+    await ally(lome, mars)
     argv = ["sel", "peer", "--data", str(lome.config.data_dir), mars.acct]
     code = await asyncio.to_thread(main, [*argv, "--our-spending", "1", "--their-spending", "50"])
     assert code == 0, capsys.readouterr().err
@@ -265,6 +269,7 @@ async def test_both_sections_take_their_time_from_the_caller(make_node: MakeNode
 
     lome = await make_node("lome", run_workers=False)
     mars = await make_node("marseille", run_workers=False)  # both stepped by hand
+    await ally_rows(lome, mars)
     await sel.peer_add(lome.node, mars.acct, "10", "10", by=OPERATOR)
     await sel.peer_add(mars.node, lome.acct, "10", "10", by=OPERATOR)
     await sel.account_open(lome.node, "cyril", "Cyril", None, None, by=OPERATOR)
@@ -330,6 +335,7 @@ async def test_overdue_exchange_is_asked_again_when_time_passes(make_node: MakeN
 
     lome = await make_node("lome", run_workers=False)
     mars = await make_node("marseille", run_workers=False)
+    await ally_rows(lome, mars)
     await sel.peer_add(lome.node, mars.acct, "10", "10", by=OPERATOR)
     await sel.account_open(lome.node, "ama", "", None, None, by=OPERATOR)
     host = mars.url.split("://", 1)[1]

@@ -44,6 +44,7 @@ from models.sel.ledger import Entry
 from node import sel
 from node.actions import follow, list_following
 from tests import dbtools
+from tests.allies import ally_with_fake
 from tests.conftest import MakeNode, RunningNode
 from tests.peers.mastodon import MastodonLikePeer, ReceivedActivity
 from tests.procs import coopnet, free_port
@@ -363,6 +364,17 @@ async def two_peered_sections(lome: Section, mars: Section) -> None:
         ok("sel", "account", "--data", str(lome.data), "ama", "--name", "Ama"),
         ok("sel", "account", "--data", str(mars.data), "bob", "--name", "Bob"),
     )
+    # SEL peering builds on an alliance: lome asks, mars's operator approves.
+    await ok("peer", "add", "--data", str(lome.data), mars.acct)
+
+    def alliance(s: Section, state: str) -> bool:
+        return [r["state"] for r in db_rows(s.db, "SELECT state FROM alliances")] == [state]
+
+    await wait_for(
+        "lome's alliance request at mars", lambda: alliance(mars, "pending"), (lome, mars)
+    )
+    await ok("peer", "approve", "--data", str(mars.data), lome.acct)
+    await wait_for("the alliance accepted", lambda: alliance(lome, "accepted"), (lome, mars))
     await asyncio.gather(
         ok("follow", "--data", str(lome.data), mars.acct),
         ok("follow", "--data", str(mars.data), lome.acct),
@@ -561,6 +573,7 @@ async def section_peered_with(make_node: MakeNode, peer: MastodonLikePeer) -> Ru
         return [r.state for r in await list_following(rn.node, by=OPERATOR)] == ["accepted"]
 
     await peer.wait_until(accepted, what="the node's follow accepted")
+    await ally_with_fake(rn, peer.actor_id())
     await sel.peer_add(rn.node, peer.acct(), "5", "5", by=OPERATOR)  # trade-balance window: ±5 h
     await sel.account_open(rn.node, "bob", "Bob", None, None, by=OPERATOR)
     await sel.account_open(rn.node, "ama", "Ama", None, None, by=OPERATOR)

@@ -57,6 +57,7 @@ from node.actions import follow, init_node, list_following
 from node.app import create_app, make_runner
 from node.config import Config
 from node.worker import DeliveryWorker, InboxWorker, MaintenanceWorker
+from tests.allies import ally_rows
 from tests.conftest import RunningNode, bound_socket
 from tests.pg import database_url
 
@@ -325,6 +326,7 @@ async def peer_all(world: World, limits: list[tuple[int, int]]) -> None:
     else:
         raise AssertionError(f"follows not accepted after 20 rounds: {accepted}")
     for (a, b), (deficit, surplus) in zip(PAIRS, limits, strict=True):
+        await ally_rows(world.up(a), world.up(b))
         await sel.peer_add(world.up(a).node, world.acct(b), str(deficit), str(surplus), by=OPERATOR)
     for i in range(3):
         for code in MEMBERS:

@@ -33,6 +33,7 @@ from node import actions, content, sel
 from node.i18n import CATALOG
 from node.ui import coordinator_sel
 from node.ui.coordinator import SHOWN_MEDIATORS
+from tests.allies import ally
 from tests.conftest import MakeNode, RunningNode
 from tests.web.test_coordinator_pages import (
     MAX_PAGE,
@@ -339,6 +340,7 @@ async def test_peers_are_added_and_reconciled_between_two_real_nodes(
         return True
 
     await wait_for(mutual)
+    await ally(lome, mars)
     coco = await coordinator_of(person, lome)
     page = await coco.get("/admin/sel")
     assert "Aucune section pair pour l&#39;instant." in page

@@ -19,6 +19,7 @@ from models.sel.accounts import Account
 from models.sel.exchanges import Exchange
 from node import sel
 from node.actions import follow, list_following
+from tests.allies import ally
 from tests.conftest import MakeNode, RunningNode
 from tests.web.browsing import Visitor, invite_and_log_in
 
@@ -198,6 +199,7 @@ async def test_a_member_pays_a_member_of_a_peer_section(
         if await mutual():
             break
         await asyncio.sleep(0.05)
+    await ally(lome, marseille)
     await sel.peer_add(lome.node, marseille.acct, "10", "10", by=OPERATOR)
     await sel.peer_add(marseille.node, lome.acct, "10", "10", by=OPERATOR)
     awa = await invite_and_log_in(lome, "awa", ["member:awa"])
@@ -236,6 +238,7 @@ async def peered(
         if all(states):
             break
         await asyncio.sleep(0.05)
+    await ally(lome, marseille)
     await sel.peer_add(lome.node, marseille.acct, "10", "10", by=OPERATOR)
     await sel.peer_add(marseille.node, lome.acct, "10", "10", by=OPERATOR)
     return lome, marseille
