@@ -21,6 +21,6 @@ from models.charter import (  # noqa: F401
     receipts,
     satisfaction,
 )
-from models.network import alliances, blocks, reports  # noqa: F401
+from models.network import alliances, blocks, contact, directory, reports  # noqa: F401
 from models.sel import accounts as sel_accounts  # noqa: F401
 from models.sel import exchanges, ledger  # noqa: F401

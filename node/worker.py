@@ -27,6 +27,7 @@ from models.sel.origin import reask_overdue
 from node.certification import check_announced
 from node.charter.polls import poll_chores
 from node.context import Node
+from node.network.backfill import directory_chores
 
 log = logging.getLogger("coopnet.delivery")
 inbox_log = logging.getLogger("coopnet.inbox")
@@ -332,6 +333,8 @@ class MaintenanceWorker:
             asked = await reask_overdue(session, self.node.urls, await get_node_actor(session), now)
         # Polls whose time has come close; the Updates of counts that waited go out.
         closed, updates = await poll_chores(self.node, now)
+        # The offer directory: ended and unallied offers go; new allies' offers are read.
+        listed = await directory_chores(self.node, now)
         if closed:
             log.info("%d poll(s) closed at their closing time; the result is published", closed)
         if expired:
@@ -340,7 +343,7 @@ class MaintenanceWorker:
             log.info("asked peers again about %d SEL exchange(s) past their expiry", asked)
         if expired or asked:
             self.node.wake_delivery.set()
-        return checked + expired + asked + closed + updates
+        return checked + expired + asked + closed + updates + listed
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

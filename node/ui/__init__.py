@@ -10,6 +10,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from node.i18n import register
+from node.network import directory_pages
 from node.ui import (
     auth,
     contracts,
@@ -38,3 +39,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_routes(polls.routes)
     app.router.add_routes(receipts.routes)
     app.router.add_routes(contracts.routes)
+    app.router.add_routes(directory_pages.routes)
