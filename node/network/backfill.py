@@ -115,7 +115,7 @@ async def backfill_peer(node: Node, peer_uri: str) -> tuple[int, int]:
         row = await alliance_with(session, peer_uri)
         if row is not None:
             row.offers_backfilled_at = utcnow()
-            row.offers_backfill_tried_at = row.offers_backfilled_at
+            row.offers_backfill_tried_at = None  # only a failure waits before the next try
     log.info(
         "backfilled %d offer(s) from %s (%d page(s)%s); %d no longer listed",
         kept,
