@@ -301,7 +301,9 @@ async def test_hostile_offers_are_stored_sanitised_or_refused(
         create(
             1,
             name="<script>alert(1)</script>Cours <b>piano</b>" + "x" * 5000,
-            content='<p onclick="x()">Bonjour<script>steal()</script><iframe src="//e"></iframe></p>',
+            content=(
+                '<p onclick="x()">Bonjour<script>steal()</script><iframe src="//e"></iframe></p>'
+            ),
             source={"content": "<img src=x onerror=alert(1)> texte", "mediaType": "text/markdown"},
             category="<script>",
             reciprocal=[{"resourceConformsTo": "#EUR", "resourceQuantity": ["25"]}],
@@ -373,7 +375,7 @@ async def test_asking_for_contact_crosses_sections_without_the_members_identity(
     await until(lambda: held(mars, uri), "the offer at marseille")
 
     name, display, email = "amarante7", "Amarante Kouassi", "amarante@example.org"
-    from node import sel, users
+    from node import sel
 
     await sel.account_open(mars.node, "am7", "", None, None, by=OPERATOR)
     member: Visitor = await invite_and_log_in(mars, name, ["member:am7"])
