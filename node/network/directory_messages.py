@@ -19,6 +19,7 @@ FR: dict[str, str] = {
     "page {p} of {n}": "page {p} sur {n}",
     "No offer matches.": "Aucune offre ne correspond.",
     "Pages": "Pages",
+    "Origin:": "Origine :",
     "Ask for contact": "Demander un contact",
     "Log in to ask for contact": "Se connecter pour demander un contact",
     "Your message goes to the author of this offer from our section, without your name, "

@@ -11,10 +11,12 @@ from typing import TYPE_CHECKING
 import pytest
 
 from models.accounts import OPERATOR
+from models.actors import RemoteActor
 from models.base import utcnow
 from models.network.alliances import Alliance, AllianceState
 from models.network.directory import keep_offer, parse_offer
 from models.offers import OfferDraft
+from node import sel, users
 from node.content import offer_publish
 from tests.browser.harness import check_page
 from tests.conftest import MakeNode
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
 
 pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.sqlite_only]
 
+PASSWORD = "une phrase de passe assez longue"
 PEER = "https://marseille.example/users/marseille"
 LONG = "https://www.example.org/" + "tres-long-chemin-sans-espace-" * 4 + "fin.html"
 
@@ -40,6 +43,15 @@ async def _allied_offer(rn: object) -> None:
             accepted_at=utcnow(),
         )
         session.add(peer)
+        session.add(
+            RemoteActor(
+                uri="https://marseille.example/users/nadia",
+                type="Person",
+                preferred_username="nadia",
+                name="Nadia",
+                inbox="https://marseille.example/users/nadia/inbox",
+            )
+        )
         await session.flush()
         for n, (title, text, extra) in enumerate(
             (
@@ -116,3 +128,26 @@ async def test_a_person_searches_the_directory_without_accents(
     assert await page.locator("article h2").all_inner_texts() == [
         "Dépannage électricité et tableau électrique"
     ]
+
+
+async def test_a_member_asks_for_contact_from_the_directory(
+    make_node: MakeNode, page: Page
+) -> None:
+    rn = await make_node("lome", run_workers=False)
+    await _allied_offer(rn)
+    await sel.account_open(rn.node, "awa", "Awa Diallo", None, None, by=OPERATOR)
+    link = (await users.user_add(rn.node, OPERATOR, "awa", ["member:awa"])).link
+    await page.goto(link, wait_until="load")
+    await page.fill("#password", PASSWORD)
+    await page.fill("#password2", PASSWORD)
+    await page.click("button[type=submit]")
+    await page.wait_for_url("**/me")
+    await page.goto(f"{rn.url}/directory?q=couture", wait_until="load")
+    await page.click("text=Demander un contact")
+    await page.wait_for_url(lambda url: "/directory/contact?offer=" in url)
+    await check_page(page, page.url, "directory-contact-fr", lang="fr")
+    await page.fill("#message", "Bonjour, je voudrais apprendre la couture.")
+    await page.click("form.stack button[type=submit]")
+    await page.wait_for_url(lambda url: url.endswith("/me/contacts?sent=1"))
+    assert "apprendre la couture" in await page.content()
+    await check_page(page, page.url, "me-contacts-fr", lang="fr")

@@ -159,6 +159,20 @@ async def test_an_offer_reaches_every_ally_and_is_found_with_or_without_accents(
     assert f'href="{uri}"' in text and f'href="{lome.actor_id}"' in text
     assert await found(http, seat, "q=couture", own)  # mars's own offer too
 
+    # Updated: the new title reaches the allies' directories.
+    await content.offer_update(
+        lome.node, uri, {"title": "Formation avancée à l'électricité"}, by=OPERATOR
+    )
+
+    async def renamed(rn: RunningNode) -> bool:
+        async with rn.node.sessions() as session:
+            title = await session.scalar(select(RemoteOffer.title).where(RemoteOffer.uri == uri))
+        return title == "Formation avancée à l'électricité"
+
+    for rn in (mars, seat):
+        await until(lambda rn=rn: renamed(rn), f"the update at {rn.config.name}")  # type: ignore[misc]
+    assert await found(http, mars, "q=avancee", uri)
+
     # Withdrawn: gone from every directory.
     await content.offer_withdraw(lome.node, uri, by=OPERATOR)
     for rn in (mars, seat):
