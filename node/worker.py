@@ -27,7 +27,7 @@ from models.sel.origin import reask_overdue
 from node.certification import check_announced
 from node.charter.polls import poll_chores
 from node.context import Node
-from node.network.backfill import directory_chores
+from node.network.backfill import backfill_soon, directory_chores
 
 log = logging.getLogger("coopnet.delivery")
 inbox_log = logging.getLogger("coopnet.inbox")
@@ -191,6 +191,8 @@ class InboxWorker:
     def __init__(self, node: Node, *, batch: int = 100) -> None:
         self.node = node
         self.batch = batch
+        #: Allies whose offers to read once the batch that accepted them committed.
+        self._backfills: set[str] = set()
 
     async def run_once(self) -> int:
         """Process a batch in one transaction; returns how many items.
@@ -212,6 +214,10 @@ class InboxWorker:
             # The seat announced an authorisation: fetch and check it now,
             # outside the batch's transaction.
             await check_announced(self.node)
+        # Alliances accepted in the batch: read the new allies' offers now.
+        for peer_uri in sorted(self._backfills):
+            backfill_soon(self.node, peer_uri)
+        self._backfills.clear()
         return items
 
     async def _batch(self, *, isolate: bool) -> tuple[int, bool, bool]:
@@ -272,6 +278,7 @@ class InboxWorker:
                 )
             queued = bool(session.info.get("queued_deliveries", False))
             checks = bool(session.info.get("queued_checks", False))
+            self._backfills |= set(session.info.get("backfill_peers", ()))
         # Logged once committed: a batch that rolled back did nothing.
         for item, state, line in outcomes:
             if state == InboxState.DONE:

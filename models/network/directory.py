@@ -262,6 +262,19 @@ async def allied_node_for(session: AsyncSession, actor_uri: str) -> Alliance | N
     return None
 
 
+def want_backfill(session: AsyncSession, peer_uri: str) -> None:
+    """Ask for ``peer_uri``'s offers to be read once this transaction commits.
+
+    For code that accepts an alliance inside a transaction (the inbox, the
+    alliance protocol's ``after_accepted``): the inbox worker starts the
+    backfill after its commit (node/network/backfill.py ``backfill_soon``).
+    Should that never happen, the alliance row (``offers_backfilled_at`` is
+    None once accepted) makes the periodic chore do it.
+    """
+    wanted: set[str] = session.info.setdefault("backfill_peers", set())
+    wanted.add(peer_uri)
+
+
 # ----------------------------------------------------------------------------- keeping current
 
 

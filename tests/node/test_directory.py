@@ -25,7 +25,7 @@ from models.replies import Direction, FediMessage
 from node import content
 from node.actions import follow, list_following
 from node.collections import PAGE_SIZE
-from node.network.backfill import backfill_due
+from node.network.backfill import backfill_due, backfill_soon
 from tests.clock import FakeClock
 from tests.conftest import MakeNode, RunningNode
 from tests.node.test_sel_exchanges import until
@@ -231,7 +231,7 @@ async def test_a_section_allied_later_reads_the_existing_offers(
     assert collection["type"] == "OrderedCollection" and collection["totalItems"] == count
 
     await ally(lome, dakar, follows=False)  # nothing federated: only the backfill brings them
-    assert await backfill_due(dakar.node) == 1
+    await backfill_soon(dakar.node, lome.actor_id)  # what the alliance code calls on acceptance
     assert await dakar.count(RemoteOffer) == count
     async with dakar.node.sessions() as session:
         row = await session.scalar(select(Alliance).where(Alliance.peer_uri == lome.actor_id))
