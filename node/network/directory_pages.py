@@ -20,6 +20,7 @@ import aiohttp_jinja2
 from aiohttp import web
 from sqlalchemy import select
 
+from models.accounts import Principal
 from models.actors import LocalActor, RemoteActor, get_local_actor, get_node_actor
 from models.errors import Forbidden, NotFound, UserError
 from models.network.contact import MAX_MESSAGE, ask_contact, requests_of
@@ -165,9 +166,9 @@ async def _remote_offer(node: Node, uri: str) -> RemoteOffer:
         return offer
 
 
-async def contact_ask(node: Node, who: Any, offer_uri: str, message: str) -> None:
+async def contact_ask(node: Node, who: Principal, offer_uri: str, message: str) -> None:
     """Queue a request for contact from ``who`` about an allied section's offer."""
-    if getattr(who, "user_id", None) is None:
+    if who.user_id is None:
         raise Forbidden("log in with your account of this section to ask for contact")
     offer = await _remote_offer(node, offer_uri)
     async with node.sessions() as session:
