@@ -13,7 +13,6 @@ requests and the answers (models/network/contact.py says what crosses).
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp_jinja2
