@@ -52,6 +52,8 @@ OUR_TERMS: dict[str, Any] = {
     "contact": "coopnet:contact",
     "selReciprocal": "coopnet:selReciprocal",
     "selHour": "coopnet:selHour",
+    # A node's live offers (its own and its mediators'), paged, for allies' directories.
+    "offers": {"@id": "coopnet:offers", "@type": "@id"},
     # SEL exchanges between sections (models/sel/to_ap.py).
     "sequence": "coopnet:sequence",
     "reason": "coopnet:reason",
@@ -123,7 +125,7 @@ def context_document() -> dict[str, Any]:
 #: fetch a document to understand them, and so that Mastodon's own terms keep
 #: their usual meaning.
 COOPNET_TERMS: dict[str, Any] = {
-    **our_terms("role", "skills", "certification", "authorization"),
+    **our_terms("role", "skills", "certification", "authorization", "offers"),
     "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
     "toot": "http://joinmastodon.org/ns#",
     "discoverable": "toot:discoverable",

@@ -24,6 +24,8 @@ from models.charter import (  # noqa: F401
 from models.network import (  # noqa: F401
     alliances,
     blocks,
+    contact,
+    directory,
     help,
     obligation_records,
     report_flow,

@@ -32,6 +32,7 @@ from federation.vocab import (
     first_type,
     get_id,
     has_type,
+    is_public,
     parse_time,
     same_origin,
 )
@@ -58,6 +59,8 @@ from models.follows import (
 from models.html import html_to_text, plain_line, sanitize_html
 from models.network import alliance_protocol as alliances
 from models.network import help as club_aide
+from models.network.contact import receive_answer
+from models.network.directory import drop_offer, receive_offer
 from models.network.report_flow import acknowledge_report, receive_report
 from models.network.report_wire import REPORT_TYPE
 from models.outbox import enqueue, new_uuid
@@ -338,6 +341,12 @@ async def handle_create(ctx: InboxContext, activity: dict[str, Any]) -> str:
         return "ignored: object id is not on the signer's server"
     if not attributed_to_signer(obj, ctx.signer.uri):
         return "ignored: object attributed to another actor"
+    # An answer to a member's request for contact, and an allied section's
+    # offer for the directory (models/network/contact.py, directory.py).
+    answered = await receive_answer(ctx.session, ctx.urls, ctx.signer, obj)
+    if answered is not None:
+        return answered
+    listed = await receive_offer(ctx.session, ctx.signer.uri, obj)
     # A vote on one of our polls (a Note named after an option, in reply to
     # the Question) is counted or refused there, never kept as a reply.
     vote = await receive_vote(ctx.session, ctx.urls, ctx.signer, obj)
@@ -346,6 +355,9 @@ async def handle_create(ctx: InboxContext, activity: dict[str, Any]) -> str:
     # A reply to one of our objects, or a mention of one of our actors, is
     # kept for that actor's inbox whoever sends it (models/replies.py).
     kept = await keep_if_for_us(ctx.session, ctx.urls, ctx.signer, activity, obj, uri)
+    kept = "; ".join(x for x in (listed, kept) if x) or None
+    if kept and not is_public(obj) and not is_public(activity):
+        return kept  # a private message is not one of the posts we list
     if not await _is_followed(ctx):
         return kept or "ignored: we do not follow this actor"
     # One statement, and nothing left pending for the next query to flush.
@@ -442,13 +454,16 @@ async def handle_update(ctx: InboxContext, activity: dict[str, Any]) -> str:
     if has_type(obj, club_aide.HELP_REQUEST):
         return await club_aide.receive_update(ctx.session, ctx.signer, activity)
     edited = await refresh_message(ctx.session, ctx.signer, obj)
+    listed = None
+    if same_origin(uri, ctx.signer.uri) and attributed_to_signer(obj, ctx.signer.uri):
+        listed = await receive_offer(ctx.session, ctx.signer.uri, obj)
     row = (
         await ctx.session.execute(select(RemoteObject).where(RemoteObject.uri == uri))
     ).scalar_one_or_none()
     if row is None or row.actor_uri != ctx.signer.uri:
         if edited:
             return f"updated {uri} in {edited} inbox(es)"
-        return "ignored: Update of an object we do not hold from this actor"
+        return listed or "ignored: Update of an object we do not hold from this actor"
     fresh = _remote_object(obj, ctx.signer.uri, uri)
     for column in ("content", "body", "type", "kind", "name", "summary", "url"):
         setattr(row, column, getattr(fresh, column))
@@ -467,6 +482,7 @@ async def handle_delete(ctx: InboxContext, activity: dict[str, Any]) -> str:
             delete(RemoteObject).where(RemoteObject.actor_uri == ctx.signer.uri)
         )
         await forget_message(ctx.session, ctx.signer, uri)
+        await drop_offer(ctx.session, ctx.signer.uri, uri)
         return f"actor {uri} deleted; {n} follow relations removed"
     if withdrawn := await club_aide.receive_delete(ctx.session, ctx.signer, uri):
         return withdrawn
@@ -476,7 +492,8 @@ async def handle_delete(ctx: InboxContext, activity: dict[str, Any]) -> str:
         )
     )
     forgotten = await forget_message(ctx.session, ctx.signer, uri)
-    done = result.rowcount or forgotten  # type: ignore[attr-defined]
+    unlisted = await drop_offer(ctx.session, ctx.signer.uri, uri)
+    done = result.rowcount or forgotten or unlisted  # type: ignore[attr-defined]
     return f"deleted {uri}" if done else "ignored: nothing to delete"
 
 

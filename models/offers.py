@@ -106,6 +106,8 @@ class Offer(Base):
     published: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Folded words and stems for the directory's search (models/network/search.py).
+    search: Mapped[str] = mapped_column(Text, default=" ")
 
     def move_to(self, new: OfferState) -> None:
         self.state = check_transition(OFFER_TRANSITIONS, OfferState(self.state), new)
@@ -202,6 +204,15 @@ def _apply(offer: Offer, draft: OfferDraft) -> None:
     offer.contact = _check_contact(draft.contact)
     offer.valid_from = draft.valid_from
     offer.valid_until = draft.valid_until
+    offer.search = offer_search_text(offer)
+
+
+def offer_search_text(offer: Offer) -> str:
+    """What the directory searches in one of our offers (models/network/search.py)."""
+    from models.network.directory import category_words
+    from models.network.search import search_text
+
+    return search_text(offer.title, offer.description, offer.area, category_words(offer.category))
 
 
 def check_draft(draft: OfferDraft) -> Offer:

@@ -57,6 +57,8 @@ def actor_to_ap(
     }
     if role:
         doc["role"] = role
+        # The node's live offers, which an allied node reads when the alliance begins.
+        doc["offers"] = f"{ident}/offers"
     if actor.integrity_key_pem:
         doc["assertionMethod"] = [multikey(ident, f"{ident}#ed25519-key", actor.integrity_key_pem)]
     if actor.updated_at:

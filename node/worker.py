@@ -28,6 +28,7 @@ from models.sel.origin import reask_overdue
 from node.certification import check_announced
 from node.charter.polls import poll_chores
 from node.context import Node
+from node.network.backfill import backfill_soon, directory_chores
 
 log = logging.getLogger("coopnet.delivery")
 inbox_log = logging.getLogger("coopnet.inbox")
@@ -191,6 +192,8 @@ class InboxWorker:
     def __init__(self, node: Node, *, batch: int = 100) -> None:
         self.node = node
         self.batch = batch
+        #: Allies whose offers to read once the batch that accepted them committed.
+        self._backfills: set[str] = set()
 
     async def run_once(self) -> int:
         """Process a batch in one transaction; returns how many items.
@@ -212,6 +215,10 @@ class InboxWorker:
             # The seat announced an authorisation: fetch and check it now,
             # outside the batch's transaction.
             await check_announced(self.node)
+        # Alliances accepted in the batch: read the new allies' offers now.
+        for peer_uri in sorted(self._backfills):
+            backfill_soon(self.node, peer_uri)
+        self._backfills.clear()
         return items
 
     async def _batch(self, *, isolate: bool) -> tuple[int, bool, bool]:
@@ -273,6 +280,7 @@ class InboxWorker:
                 )
             queued = bool(session.info.get("queued_deliveries", False))
             checks = bool(session.info.get("queued_checks", False))
+            self._backfills |= set(session.info.get("backfill_peers", ()))
         # Logged once committed: a batch that rolled back did nothing.
         for item, state, line in outcomes:
             if state == InboxState.DONE:
@@ -334,6 +342,8 @@ class MaintenanceWorker:
             asked = await reask_overdue(session, self.node.urls, await get_node_actor(session), now)
         # Polls whose time has come close; the Updates of counts that waited go out.
         closed, updates = await poll_chores(self.node, now)
+        # The offer directory: ended and unallied offers go; new allies' offers are read.
+        listed = await directory_chores(self.node, now)
         if closed:
             log.info("%d poll(s) closed at their closing time; the result is published", closed)
         if expired:
@@ -342,7 +352,7 @@ class MaintenanceWorker:
             log.info("asked peers again about %d SEL exchange(s) past their expiry", asked)
         if expired or asked:
             self.node.wake_delivery.set()
-        return checked + expired + asked + closed + updates
+        return checked + expired + asked + closed + updates + listed
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

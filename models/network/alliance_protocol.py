@@ -57,6 +57,7 @@ from models.network.alliances import (
     accepted_peers,
     alliance_with,
 )
+from models.network.directory import want_backfill
 from models.outbox import enqueue, new_uuid
 from models.to_ap import follow_activity
 from models.urls import Urls
@@ -175,7 +176,10 @@ async def after_accepted(
     Our node actor follows the peer's (the existing follow machinery: a
     ``Following`` row, a ``Follow`` that the peer auto-accepts), so its
     offers and bulletins reach us. The peer does the same on its side.
+    The offers it already published are read from its offers collection
+    once this transaction commits (``want_backfill``).
     """
+    want_backfill(session, row.peer_uri)
     remote = (
         await session.execute(select(RemoteActor).where(RemoteActor.uri == row.peer_uri))
     ).scalar_one_or_none()

@@ -89,12 +89,19 @@ class Alliance(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: When it was last accepted (None if never).
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When the peer's offers collection was last read whole (None: to do), and
+    #: when it was last tried (a failed read is retried later): node/network/backfill.py.
+    offers_backfilled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    offers_backfill_tried_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def move_to(self, new: AllianceState) -> None:
         self.state = check_transition(ALLIANCE_TRANSITIONS, AllianceState(self.state), new)
         self.updated_at = utcnow()
         if new is AllianceState.ACCEPTED:
             self.accepted_at = self.updated_at
+            # A new (or renewed) alliance reads the peer's current offers again.
+            self.offers_backfilled_at = None
+            self.offers_backfill_tried_at = None
 
 
 async def alliance_with(session: AsyncSession, peer_uri: str) -> Alliance | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from node.i18n import register, register_patterns
+from node.network import directory_pages
 from node.network import reports as network_reports
 from node.ui import (
     auth,
@@ -50,3 +51,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_routes(receipts.routes)
     app.router.add_routes(contracts.routes)
     app.router.add_routes(help.routes)
+    app.router.add_routes(directory_pages.routes)

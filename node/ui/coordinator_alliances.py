@@ -21,6 +21,7 @@ from models.errors import UserError
 from models.network.alliances import MAX_NOTE, AllianceState, PeerRole
 from node.i18n import register
 from node.network import alliances
+from node.network.backfill import backfill_soon
 from node.ui.coordinator import (
     MAX_TARGET,
     NOTICES,
@@ -114,6 +115,8 @@ async def ask(
         return await _page(
             request, who, status=status_of(exc), error=say(request, exc), typed=typed
         )
+    if asked.accepted:
+        backfill_soon(get_node(request), asked.alliance.peer_uri)
     raise done(request, NETWORK, "peer-accepted" if asked.accepted else "peer-asked")
 
 
@@ -123,9 +126,12 @@ async def approve(
     request: web.Request, who: Principal, form: MultiDictProxy[Any]
 ) -> web.StreamResponse:
     try:
-        await alliances.peer_approve(get_node(request), _peer(form), by=who)
+        row = await alliances.peer_approve(get_node(request), _peer(form), by=who)
     except UserError as exc:
         return await _page(request, who, status=status_of(exc), error=say(request, exc))
+    # The peer's current offers, read now in this serving process (from the CLI,
+    # the node's periodic chore reads them within a minute).
+    backfill_soon(get_node(request), row.peer_uri)
     raise done(request, NETWORK, "peer-approved")
 
 
