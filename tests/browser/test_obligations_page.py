@@ -70,4 +70,4 @@ async def test_the_obligations_page_on_a_section_and_on_the_seat(
     await log_in(page, (await users.user_add(seat.node, OPERATOR, "chef", ["coordinator"])).link)
     await check_page(page, f"{seat.url}/admin/obligations", "obligations-seat", lang="fr")
     main = await page.inner_text("main")
-    assert "Sections alliées" in main and "lome" in main
+    assert "Sections alliées" in main and "Lome" in main

@@ -21,7 +21,7 @@ from models.charter.hostings import Semester
 from models.charter.receipts import ReceiptDraft
 from models.errors import Forbidden, NotFound
 from models.mediators import Profile
-from models.network.alliances import Alliance, AllianceState, PeerRole
+from models.network.alliances import alliance_with
 from models.network.obligation_records import ObligationError, ObligationRecord
 from models.network.obligations import (
     State,
@@ -34,10 +34,10 @@ from models.network.obligations import (
 from models.network.reports import ReportDirection, ReportState, SectionReport
 from models.posts import RemoteObject
 from node import certification, content
-from node.actions import follow, list_following
 from node.charter import contracts as act
 from node.charter import hostings, receipts
 from node.network import obligations
+from tests.allies import ally
 from tests.charter.test_contracts_domain import details, new_contract
 from tests.conftest import MakeNode, RunningNode
 from tests.node.test_sel_exchanges import until
@@ -332,32 +332,15 @@ async def test_a_manual_record_turns_an_obligation_done_and_its_cancellation_und
 
 
 async def allied(seat: RunningNode, section_node: RunningNode, since: datetime) -> None:
-    """Seat and section allied: the alliance rows written directly on both sides (as the
-    alliance protocol would leave them), and the seat following the section's node actor
-    so that its bulletins reach the seat. At merge this becomes tests/allies.py ``ally``."""
-    for here, there, role in (
-        (seat, section_node, PeerRole.SECTION),
-        (section_node, seat, PeerRole.SEAT),
-    ):
+    """Seat and section allied through the real protocol (tests/allies.py), then the
+    alliance dated back to ``since`` on both sides: nothing is owed for the time
+    before an alliance, and the test looks at last month."""
+    await ally(section_node, seat)
+    for here, there in ((seat, section_node), (section_node, seat)):
         async with here.node.write() as session:
-            session.add(
-                Alliance(
-                    peer_uri=there.actor_id,
-                    peer_handle=there.acct,
-                    peer_name=there.config.name,
-                    peer_role=role,
-                    state=AllianceState.ACCEPTED,
-                    created_at=since,
-                    updated_at=since,
-                    accepted_at=since,
-                )
-            )
-    await follow(seat.node, section_node.acct, by=OPERATOR)
-
-    async def accepted() -> bool:
-        return any(r.state == "accepted" for r in await list_following(seat.node, by=OPERATOR))
-
-    await until(accepted, "the seat following the section")
+            row = await alliance_with(session, there.actor_id)
+            assert row is not None
+            row.created_at = row.updated_at = row.accepted_at = since
 
 
 async def test_the_seat_sees_each_section_late_when_it_sent_no_bulletin_last_month(
@@ -377,14 +360,14 @@ async def test_the_seat_sees_each_section_late_when_it_sent_no_bulletin_last_mon
     first_of_next = (now.replace(day=1) + timedelta(days=32)).replace(day=1).date()
     two_later = (first_of_next + timedelta(days=32)).replace(day=3)
     seen = await obligations.obligations_of(seat.node, by=OPERATOR, as_of=first_of_next)
-    mine = [i for i in seen if i.section == "lome"]
+    mine = [i for i in seen if i.section == "Lome"]
     assert states(mine, "section.bulletin") == {
         this_month: State.DONE,
         f"{first_of_next.year}-{first_of_next.month:02d}": State.DUE,
     }
     seen = await obligations.obligations_of(seat.node, by=OPERATOR, as_of=two_later)
     late_month = f"{first_of_next.year}-{first_of_next.month:02d}"
-    mine = [i for i in seen if i.section == "lome"]
+    mine = [i for i in seen if i.section == "Lome"]
     assert states(mine, "section.bulletin")[late_month] is State.LATE
     # The seat's own bulletin is its own obligation, not the section's.
     assert {i.section for i in seen if i.key == "seat.bulletin"} == {""}

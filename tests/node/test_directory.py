@@ -23,9 +23,9 @@ from models.network.directory import DirectoryQuery, RemoteOffer, purge, search_
 from models.offers import OfferDraft
 from models.replies import Direction, FediMessage
 from node import content
-from node.actions import follow, list_following
 from node.collections import PAGE_SIZE
-from node.network.backfill import backfill_due, backfill_soon
+from node.network.backfill import backfill_due
+from tests.allies import ally
 from tests.clock import FakeClock
 from tests.conftest import MakeNode, RunningNode
 from tests.node.test_sel_exchanges import until
@@ -56,27 +56,6 @@ async def _accepted_row(rn: RunningNode, uri: str, handle: str, name: str, role:
                 accepted_at=utcnow(),
             )
         )
-
-
-async def ally(a: RunningNode, b: RunningNode, *, follows: bool = True) -> None:
-    """Accepted alliance rows on both sides, and (``follows``) each node actor
-    following the other, so offers flow. The coordinator swaps in the real
-    ``tests/allies.ally`` at merge."""
-    await _accepted_row(a, b.actor_id, b.acct, b.config.name, b.config.role)
-    await _accepted_row(b, a.actor_id, a.acct, a.config.name, a.config.role)
-    if not follows:
-        return
-    await follow(a.node, b.acct, by=OPERATOR)
-    await follow(b.node, a.acct, by=OPERATOR)
-
-    async def accepted() -> bool:
-        for x, y in ((a, b), (b, a)):
-            relations = await list_following(x.node, by=OPERATOR)
-            if not any(r.uri == y.actor_id and r.state == "accepted" for r in relations):
-                return False
-        return True
-
-    await until(accepted, f"{a.config.name} and {b.config.name} following each other")
 
 
 async def publish(rn: RunningNode, author: str, title: str, **fields: object) -> str:
@@ -141,7 +120,7 @@ async def test_an_offer_reaches_every_ally_and_is_found_with_or_without_accents(
         "EUR",
     )
     assert (row.sel_minutes, row.area, row.actor_uri) == (90, "Lomé", f"{lome.url}/users/kossi")
-    assert (row.node_uri, row.node_name) == (lome.actor_id, "lome")
+    assert (row.node_uri, row.node_name) == (lome.actor_id, "Lome")
 
     for rn in (mars, seat, lome):
         for query in ("q=electricite", "q=%C3%A9lectricit%C3%A9", "q=formations", "q=ELECTRIQUE"):
@@ -230,9 +209,14 @@ async def test_a_section_allied_later_reads_the_existing_offers(
     collection = json.loads(await _get_ap(http, doc["offers"]))
     assert collection["type"] == "OrderedCollection" and collection["totalItems"] == count
 
-    await ally(lome, dakar, follows=False)  # nothing federated: only the backfill brings them
-    await backfill_soon(dakar.node, lome.actor_id)  # what the alliance code calls on acceptance
-    assert await dakar.count(RemoteOffer) == count
+    # Dakar asks, Lomé approves: Lomé's Accept makes Dakar read Lomé's offers
+    # collection (none of them was ever delivered to Dakar).
+    await ally(dakar, lome)
+
+    async def all_read() -> bool:
+        return await dakar.count(RemoteOffer) == count
+
+    await until(all_read, "dakar reading lome's existing offers")
     async with dakar.node.sessions() as session:
         row = await session.scalar(select(Alliance).where(Alliance.peer_uri == lome.actor_id))
         assert row is not None and row.offers_backfilled_at is not None

@@ -18,7 +18,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from models.accounts import OPERATOR, Principal, principal_of, user_by_name
 from models.base import utcnow
@@ -29,6 +29,7 @@ from models.network.help import HelpOffer, HelpRequest, help_figures
 from models.outbox import Activity, Delivery
 from node import sel, users
 from node.network import help
+from tests.allies import ally
 from tests.conftest import MakeNode, RunningNode
 from tests.peers.mastodon import AS_CONTEXT, MastodonLikePeer
 from tests.procs import coopnet
@@ -46,25 +47,21 @@ async def until(check: Callable[[], Awaitable[bool]], what: str, limit: float = 
     raise AssertionError(f"timed out waiting for {what}")
 
 
+#: Per node (by id), the last inbox item of the alliance protocol: ``processed``
+#: looks only at what came after (alliances are Offers and Accepts too).
+_AFTER_ALLIANCES: dict[int, int] = {}
+
+
 async def allied(*nodes: RunningNode) -> None:
-    """Accepted alliances on both sides, written directly (see the module's docstring)."""
-    for a in nodes:
-        async with a.node.write() as session:
-            for b in nodes:
-                if b is a:
-                    continue
-                session.add(
-                    Alliance(
-                        peer_uri=b.actor_id,
-                        peer_handle=b.acct,
-                        peer_name=b.config.title or b.config.name,
-                        peer_role=b.config.role,
-                        peer_inbox=f"{b.actor_id}/inbox",
-                        state=AllianceState.ACCEPTED,
-                        asked_by_us=True,
-                        accepted_at=utcnow(),
-                    )
-                )
+    """Every pair of ``nodes`` allied through the real protocol (tests/allies.py)."""
+    for i, a in enumerate(nodes):
+        for b in nodes[i + 1 :]:
+            await ally(a, b)
+    for rn in nodes:
+        async with rn.node.sessions() as session:
+            _AFTER_ALLIANCES[id(rn)] = int(
+                await session.scalar(select(func.max(InboxItem.id))) or 0
+            )
 
 
 async def ally_with_actor(rn: RunningNode, uri: str, inbox: str) -> None:
@@ -100,7 +97,9 @@ async def processed(rn: RunningNode, verb: str, n: int = 1) -> list[InboxItem]:
 
     async def check() -> bool:
         nonlocal found
-        found = await rows(rn, InboxItem, InboxItem.type == verb)
+        found = await rows(
+            rn, InboxItem, InboxItem.type == verb, InboxItem.id > _AFTER_ALLIANCES.get(id(rn), 0)
+        )
         return len(found) >= n and all(i.processed_at is not None for i in found)
 
     await until(check, f"{n} {verb} processed at {rn.config.name}")
