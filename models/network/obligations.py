@@ -703,7 +703,7 @@ async def section_seen_by_seat(ctx: _Context, peer: Alliance) -> None:
                 report_state(report is not None, semester, today),
                 details=(note("deadline {day}", day=deadline),), section=who)  # fmt: skip
         if report is not None:
-            state, detail = reported_hostings(report, semester, today)
+            state, detail = reported_hostings(report)
             ctx.add("section.hostings_reported", str(semester), who, uri, state,
                     details=(detail,), section=who)  # fmt: skip
     issued = await session.scalar(
@@ -718,42 +718,38 @@ async def section_seen_by_seat(ctx: _Context, peer: Alliance) -> None:
     ctx.manual("section.coordination", who, uri, start, section=who)
 
 
-def hostings_in(figures: Mapping[str, Any]) -> dict[str, int] | None:
-    """Hostings per mediator from a report's ``hostings_by_mediator`` figure
-    (models/network/report_figures.py); anything else is "not in the report"
-    rather than an error: the report comes from another node."""
-    raw = figures.get("hostings_by_mediator")
+def hostings_behind(figures: Mapping[str, Any]) -> dict[str, int] | None:
+    """The mediators behind on hostings, as the section counted them for its report
+    (``hostings_behind``, models/network/report_figures.py: the section knows when
+    each mediator joined, the seat does not); None when the report has no such
+    figure (an older section) or it is not a map of counts: the report comes from
+    another node, so that is "not in the report", never an error."""
+    raw = figures.get("hostings_behind")
     if not isinstance(raw, Mapping):
         return None
-    out = {
+    return {
         str(name)[:64]: count
         for name, count in raw.items()
         if isinstance(count, int) and not isinstance(count, bool)
     }
-    return out or None
 
 
-def reported_hostings(
-    report: SectionReport, semester: Semester, today: date
-) -> tuple[State, Detail]:
+def reported_hostings(report: SectionReport) -> tuple[State, Detail]:
     try:
         figures = report.figures
     except ValueError:
         figures = {}
-    counts = hostings_in(figures) if isinstance(figures, Mapping) else None
-    if counts is None:
+    behind = hostings_behind(figures) if isinstance(figures, Mapping) else None
+    if behind is None:
         return State.NOT_APPLICABLE, note("not in the report")
-    ended = sum(1 for m in semester.months if m < month_of(today))
-    behind = sorted(n for n, c in counts.items() if c < ended * PER_MONTH)
-    listed = ", ".join(f"{n} {c}" for n, c in sorted(counts.items()))
     if behind:
         return State.LATE, note(
             "behind: {names} ({counts}; aim {aim})",
-            names=", ".join(behind),
-            counts=listed,
+            names=", ".join(sorted(behind)),
+            counts=", ".join(f"{n} {c}" for n, c in sorted(behind.items())),
             aim=PER_SEMESTER,
         )
-    return State.DONE, note("{counts} (aim {aim})", counts=listed, aim=PER_SEMESTER)
+    return State.DONE, note("every mediator on aim (report of {day})", day=str(report.as_of or ""))
 
 
 # ----------------------------------------------------------------------------- recording

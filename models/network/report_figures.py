@@ -35,8 +35,9 @@ hostings_aim               count   the charter's aim: six a semester per current
 hostings_expected          count   one per month begun per current mediator (by as-of)
 hostings_per_mediator      number  hostings bought per current mediator (two decimals)
 mediators_on_aim           count   current mediators with at least one per month begun
-hostings_by_mediator       map     hostings bought by each current mediator (by username),
-                                   which the seat's obligations page reads
+hostings_behind            map     current mediators under one hosting a month ended since
+                                   they joined (by username: hostings bought), as the
+                                   obligations page reads the charter; the seat's reads it
 contracts_signed           count   contracts the client signed
 contracts_handed_in        count   contracts handed in to the section with its share
 contracts_not_handed_in    count   contracts signed by the end and not handed in by then
@@ -81,6 +82,7 @@ from models.charter.contracts import Contract
 from models.charter.hostings import PER_SEMESTER, HostingPurchase, Semester, tally
 from models.charter.receipts import Receipt
 from models.charter.satisfaction import SatisfactionRequest
+from models.network import obligations as duties
 from models.sel.exchanges import Exchange, Role, State
 from models.urls import Urls
 
@@ -99,7 +101,7 @@ FIGURES: dict[str, str] = {
     "hostings_expected": COUNT,
     "hostings_per_mediator": NUMBER,
     "mediators_on_aim": COUNT,
-    "hostings_by_mediator": MAP,
+    "hostings_behind": MAP,
     "contracts_signed": COUNT,
     "contracts_handed_in": COUNT,
     "contracts_not_handed_in": COUNT,
@@ -275,8 +277,13 @@ async def hosting_figures(session: AsyncSession, scope: Scope) -> Figures:
         "hostings_expected": sum(t.expected for t in tallies),
         "hostings_per_mediator": _ratio(bought, len(current)) or 0.0,
         "mediators_on_aim": sum(1 for t in tallies if not t.due_now),
-        "hostings_by_mediator": {
-            m.username: t.total for m, t in zip(current, tallies, strict=True)
+        "hostings_behind": {
+            m.username: t.total
+            for m, t in zip(current, tallies, strict=True)
+            if duties.hosting_state(
+                days.get(m.id, []), scope.semester, scope.last_day, m.created_at.date()
+            )[0]
+            is duties.State.LATE
         },
     }
 

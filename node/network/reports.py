@@ -51,6 +51,7 @@ LABELS: dict[str, str] = {
     "hostings_expected": "Hostings due by now (1 a month)",
     "hostings_per_mediator": "Hostings per mediator",
     "mediators_on_aim": "Mediators keeping the aim",
+    "hostings_behind": "Mediators behind on hostings (bought so far)",
     "contracts_signed": "Contracts signed",
     "contracts_handed_in": "Contracts handed in",
     "contracts_not_handed_in": "Contracts not handed in yet",

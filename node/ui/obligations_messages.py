@@ -122,7 +122,9 @@ FR: dict[str, str] = {
     "behind: {names} ({counts}; aim {aim})": (
         "en retard\u00a0: {names} ({counts}\u00a0; objectif {aim})"
     ),
-    "{counts} (aim {aim})": "{counts} (objectif {aim})",
+    "every mediator on aim (report of {day})": (
+        "chaque médiateur tient l'objectif (rapport du {day})"
+    ),
     # Refusals.
     "already recorded as done by someone else just now": (
         "déjà saisie comme faite par quelqu'un d'autre à l'instant"

@@ -113,6 +113,9 @@ FR: dict[str, str] = {
     "Hostings due by now (1 a month)": "Hébergements dus à ce jour (1 par mois)",
     "Hostings per mediator": "Hébergements par médiateur",
     "Mediators keeping the aim": "Médiateurs qui tiennent l'objectif",
+    "Mediators behind on hostings (bought so far)": (
+        "Médiateurs en retard d'hébergements (achetés à ce jour)"
+    ),
     "Contracts signed": "Contrats signés",
     "Contracts handed in": "Contrats remis",
     "Contracts not handed in yet": "Contrats pas encore remis",

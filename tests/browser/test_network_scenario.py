@@ -5,7 +5,12 @@ from its coordinator's page, the other as the CLI does); the seat's
 coordinator sees both requests waiting, approves one, refuses the other
 with a reason; each section's page then shows its seat, or the refusal.
 The section refused asks again and is approved; the seat lists both
-sections; one section ends its alliance with a confirmation. Every page on
+sections. Then the network at work: a mediator's offer is found in the
+seat's directory; the second section allies with the first from its page
+and finds that offer in its own directory (read from the first's offers
+collection); the first section sends its report from its page; the seat
+reads both sections' figures on its dashboard and their obligations.
+Last, one section ends its alliance with a confirmation. Every page on
 the way is checked (axe at 360 and 1280 px, no sideways scroll, weight,
 console) and photographed.
 
@@ -19,12 +24,17 @@ from typing import TYPE_CHECKING
 import pytest
 
 from models.accounts import OPERATOR
+from models.mediators import Profile
 from models.network.alliances import AllianceState
-from node import users
-from node.network import alliances
+from models.network.directory import RemoteOffer
+from models.network.reports import ReportState
+from models.offers import OfferDraft
+from node import content, users
+from node.network import alliances, reports
 from tests.allies import state_at, wait_for
 from tests.browser.harness import check_console, check_page
 from tests.conftest import MakeNode, RunningNode
+from tests.network.test_reports import SEMESTER, state_of
 
 if TYPE_CHECKING:
     from playwright.async_api import Page
@@ -42,6 +52,10 @@ async def log_in(page: Page, rn: RunningNode, name: str = "coco") -> None:
     await page.fill("#password2", PASSWORD)
     await page.click("button[type=submit]")
     await page.wait_for_url("**/me")
+
+
+async def _acknowledged(rn: RunningNode) -> bool:
+    return await state_of(rn) == ReportState.ACKNOWLEDGED
 
 
 async def is_state(a: RunningNode, b: RunningNode, state: AllianceState) -> bool:
@@ -101,6 +115,71 @@ async def test_the_seat_approves_and_refuses_alliances_from_the_browser(
     await check_page(page, f"{seat.url}/admin/network?lang=en", "network-seat-en", lang="en")
     main = await page.inner_text("main")
     assert "Our sections (2)" in main
+
+    # The network at work. An offer of Lomé's mediator reaches the seat's
+    # directory, found without its accents.
+    await content.mediator_add(lome.node, "ama", Profile(name="Ama Mensah"), by=OPERATOR)
+    offer = await content.offer_publish(
+        lome.node,
+        OfferDraft(
+            title="Dépannage électricité",
+            description="Le samedi matin, à Lomé.",
+            price="20 EUR",
+            category="help",
+        ),
+        author="ama",
+        by=OPERATOR,
+    )
+
+    async def holds(rn: RunningNode) -> bool:
+        return await rn.count(RemoteOffer, RemoteOffer.uri == offer.uri) == 1
+
+    await wait_for(lambda: holds(seat), "the offer in the seat's directory")  # type: ignore[arg-type]
+    await check_page(page, f"{seat.url}/directory?q=electricite", "network-directory-seat")
+    main = await page.inner_text("main")
+    assert "Dépannage électricité" in main and "Lome" in main
+    # Marseille's coordinator asks Lomé from her page; once Lomé agrees, the offer
+    # Lomé published before (never delivered to Marseille) is in Marseille's directory.
+    await log_in(page, mars, "coco3")
+    assert not await holds(mars)
+    await page.goto(f"{mars.url}/admin/network")
+    await page.fill("#target", lome.acct)
+    await page.click("form[action='/admin/network/ask'] button")
+    await page.wait_for_url("**/admin/network?done=peer-asked")
+    await wait_for(lambda: is_state(lome, mars, AllianceState.PENDING), "mars asks lome")  # type: ignore[arg-type]
+    await alliances.peer_approve(lome.node, mars.actor_id, by=OPERATOR)
+    await wait_for(lambda: holds(mars), "lome's existing offer read by marseille")  # type: ignore[arg-type]
+    await check_page(page, f"{mars.url}/directory?q=DEPANNAGE", "network-directory-section")
+    assert "Dépannage électricité" in await page.inner_text("main")
+
+    # Lomé's coordinator sends the semester's report from her page; Marseille
+    # as the CLI does. The seat acknowledges both.
+    await log_in(page, lome, "coco4")
+    await page.goto(f"{lome.url}/admin/reports")
+    await page.fill("#text", "Un semestre **chargé** : un nouveau médiateur.")
+    await page.click("form[action='/admin/reports/compose'] button")
+    await page.wait_for_url("**/admin/reports?done=report-composed*")
+    await page.click("form[action='/admin/reports/send'] button")
+    await page.wait_for_url("**/admin/reports?done=report-sent*")
+    await reports.report_compose(mars.node, SEMESTER, "Une bonne saison.", by=OPERATOR)
+    await reports.report_send(mars.node, SEMESTER, by=OPERATOR)
+    for section in (lome, mars):
+        await wait_for(
+            lambda rn=section: _acknowledged(rn),  # type: ignore[misc]
+            f"the seat's acknowledgement of {section.acct}'s report",
+        )
+
+    # The seat's coordinator reads the network: the dashboard puts the sections'
+    # figures side by side, the obligations page shows each section.
+    await log_in(page, seat, "claire")
+    await check_page(page, f"{seat.url}/admin/dashboard", "network-dashboard")
+    main = await page.inner_text("main")
+    assert "Lome" in main and "Marseille" in main
+    assert await page.locator("svg.chart[role=img]").count() >= 1
+    await check_page(page, f"{seat.url}/admin/obligations", "network-obligations")
+    main = await page.inner_text("main")
+    assert "Sections alliées" in main and "Lome" in main and "Marseille" in main
+    assert "Rapport semestriel" in main
 
     # Lomé sees its seat, then ends the alliance (the box must be ticked).
     await log_in(page, lome, "coco2")

@@ -12,7 +12,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from models.accounts import OPERATOR, Principal
 from models.base import clock, utcnow
@@ -385,7 +385,7 @@ async def test_the_seat_sees_each_section_late_when_it_sent_no_bulletin_last_mon
                 period=period,
                 direction=ReportDirection.RECEIVED,
                 state=ReportState.SENT,
-                figures_json='{"hostings_by_mediator": {"ama": 6, "kossi": 1}}',
+                figures_json='{"hostings_behind": {"kossi": 1}}',
                 received_at=now,
             )
         )
@@ -394,6 +394,19 @@ async def test_the_seat_sees_each_section_late_when_it_sent_no_bulletin_last_mon
     assert states(seen, "section.report", lome.actor_id)[period] is State.DONE
     [figures] = [i for i in seen if i.key == "section.hostings_reported"]
     assert figures.state is State.LATE and figures.detail.startswith("behind: kossi")
+    # A report that says no mediator is behind: done; one without the figure: not applicable.
+    for figures_json, expected in (
+        ('{"hostings_behind": {}}', State.DONE),
+        ('{"mediators": 2}', State.NOT_APPLICABLE),
+        ('{"hostings_behind": [1, 2]}', State.NOT_APPLICABLE),
+    ):
+        async with seat.node.write() as session:
+            row = await session.scalar(select(SectionReport).where(SectionReport.uuid == ident))
+            assert row is not None
+            row.figures_json = figures_json
+        seen = await obligations.obligations_of(seat.node, by=OPERATOR, as_of=after)
+        [figures] = [i for i in seen if i.key == "section.hostings_reported"]
+        assert figures.state is expected, figures_json
     # The seat records a section's coordination by hand, naming it by its handle.
     row = await obligations.obligation_record(
         seat.node, "section.coordination", late_month, lome.acct, None, by=OPERATOR, as_of=two_later
