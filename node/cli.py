@@ -611,7 +611,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = 
     "sel": cmd_sel,
     "user": cmd_user,
     "hosting": cmd_hosting,
-    "help": cmd_help,
+    "club-aide": cmd_help,
     **dict.fromkeys(("block", "unblock", "blocks"), cmd_network),
     "poll": cmd_poll,
     **dict.fromkeys(("obligations", "obligation"), cmd_obligations),
@@ -632,6 +632,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if bad is not None:
         print(f"coopnet: error: {bad}: the value is not valid UTF-8", file=sys.stderr)
         return EXIT_USAGE
+    if args_list[:1] == ["help"]:
+        # 'coopnet help' and 'coopnet help sel' read as what people mean by them.
+        args_list = [*args_list[1:2], "--help"]
     parser = build_parser()
     # Whatever a command creates (database, exports) is for the node's user only.
     umask = os.umask(0o077)

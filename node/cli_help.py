@@ -13,7 +13,7 @@ from typing import Any
 
 def add_parsers(sub: Any, data: Callable[[argparse.ArgumentParser], None]) -> None:
     club = sub.add_parser(
-        "help",
+        "club-aide",
         help="Club Aide help requests: counts and states",
         description="Members ask the allied sections for help without their names; responders "
         "offer help; the requester accepts an offer (first meeting free) and reports the "

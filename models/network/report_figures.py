@@ -57,6 +57,15 @@ sel_peer_exchanges_total   count   the sum of sel_peer_exchanges
 sel_peer_minutes_total     count   minutes exchanged with peers, both ways
 bulletins_sent             count   bulletins the section published (not deleted)
 bulletin_months            count   months of the period with at least one bulletin
+help_asked                 count   Club Aide requests our members asked (by the day asked)
+help_answered              count   of those, requests that received at least one offer
+help_accepted              count   of those, requests whose requester took up an offer
+help_withdrawn             count   of those, requests withdrawn
+help_resolved              count   of those, outcome reported: resolved
+help_partly                count   of those, outcome reported: partly resolved
+help_unresolved            count   of those, outcome reported: not resolved
+help_offers_made           count   offers of help our people made (to any section)
+help_offers_accepted       count   of those, offers the requester took up
 ========================== ======= ===================================================
 
 SEL exchanges count by the day they were performed, and only once they
@@ -82,6 +91,7 @@ from models.charter.contracts import Contract
 from models.charter.hostings import PER_SEMESTER, HostingPurchase, Semester, tally
 from models.charter.receipts import Receipt
 from models.charter.satisfaction import SatisfactionRequest
+from models.network import help as club_aide
 from models.network import obligations as duties
 from models.sel.exchanges import Exchange, Role, State
 from models.urls import Urls
@@ -121,6 +131,15 @@ FIGURES: dict[str, str] = {
     "sel_peer_minutes_total": COUNT,
     "bulletins_sent": COUNT,
     "bulletin_months": COUNT,
+    "help_asked": COUNT,
+    "help_answered": COUNT,
+    "help_accepted": COUNT,
+    "help_withdrawn": COUNT,
+    "help_resolved": COUNT,
+    "help_partly": COUNT,
+    "help_unresolved": COUNT,
+    "help_offers_made": COUNT,
+    "help_offers_accepted": COUNT,
 }
 
 #: Bounds a received report must keep (checked in report_wire.check_figures).
@@ -413,6 +432,12 @@ async def bulletin_figures(session: AsyncSession, scope: Scope) -> Figures:
     }
 
 
+async def help_request_figures(session: AsyncSession, scope: Scope) -> Figures:
+    """Club Aide (models/network/help.py): counts only, never who asked."""
+    figures = await club_aide.help_figures(session, scope.first_day, scope.last_day)
+    return {f"help_{key}": value for key, value in figures.items()}
+
+
 #: The providers, in order; each reads one area. Append one to add figures.
 PROVIDERS: list[Provider] = [
     mediator_figures,
@@ -422,6 +447,7 @@ PROVIDERS: list[Provider] = [
     satisfaction_figures,
     sel_figures,
     bulletin_figures,
+    help_request_figures,
 ]
 
 

@@ -71,6 +71,15 @@ LABELS: dict[str, str] = {
     "sel_peer_minutes_total": "SEL hours with peers",
     "bulletins_sent": "Bulletins published",
     "bulletin_months": "Months with a bulletin",
+    "help_asked": "Help requests asked (Club Aide)",
+    "help_answered": "Help requests answered",
+    "help_accepted": "Help offers taken up (first meeting free)",
+    "help_withdrawn": "Help requests withdrawn",
+    "help_resolved": "Problems resolved",
+    "help_partly": "Problems partly resolved",
+    "help_unresolved": "Problems not resolved",
+    "help_offers_made": "Offers of help made by our people",
+    "help_offers_accepted": "Our offers of help taken up",
 }
 #: Figures shown as money (maps of currency -> minor units) and as hours (minutes).
 MONEY = frozenset({"contract_shares_paid", "receipts_amounts"})

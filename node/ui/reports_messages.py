@@ -113,6 +113,15 @@ FR: dict[str, str] = {
     "Hostings due by now (1 a month)": "Hébergements dus à ce jour (1 par mois)",
     "Hostings per mediator": "Hébergements par médiateur",
     "Mediators keeping the aim": "Médiateurs qui tiennent l'objectif",
+    "Help requests asked (Club Aide)": "Demandes d'aide posées (Club Aide)",
+    "Help requests answered": "Demandes d'aide ayant reçu une proposition",
+    "Help offers taken up (first meeting free)": "Aides acceptées (premier entretien gratuit)",
+    "Help requests withdrawn": "Demandes d'aide retirées",
+    "Problems resolved": "Problèmes résolus",
+    "Problems partly resolved": "Problèmes en partie résolus",
+    "Problems not resolved": "Problèmes non résolus",
+    "Offers of help made by our people": "Propositions d'aide faites par nos membres",
+    "Our offers of help taken up": "Nos propositions d'aide acceptées",
     "Mediators behind on hostings (bought so far)": (
         "Médiateurs en retard d'hébergements (achetés à ce jour)"
     ),

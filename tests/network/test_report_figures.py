@@ -25,9 +25,10 @@ from models.sel.local import confirm_local, record_local
 from node import certification, content
 from node.charter import contracts as act
 from node.charter import hostings, receipts
-from node.network import reports
+from node.network import help, reports
 from tests.charter.test_contracts_domain import details, new_contract
 from tests.conftest import MakeNode
+from tests.node.test_help_requests import person
 
 S2 = Semester(2026, 2)
 
@@ -143,6 +144,25 @@ async def test_figures_count_the_semester_up_to_the_day_from_the_data(
     with at(9, 5):
         await content.bulletin_publish(node, "Septembre", "Texte.", by=OPERATOR)
 
+    # Club Aide: Yawa asks once in June (not counted) and twice in July, withdraws
+    # one; Koffi, of the same section, offers help on the other, Yawa takes it up
+    # and later says it is resolved.
+    yawa = await person(rn, "yawa", "Yawa")
+    koffi = await person(rn, "koffi", "Koffi")
+    with at(6, 20):
+        await help.ask(node, yawa, "Avant", "En juin.")
+    with at(7, 5):
+        wanted = await help.ask(node, yawa, "Un tableur", "Pour les cotisations.")
+    with at(7, 6):
+        dropped = await help.ask(node, yawa, "Une salle", "Pour l'assemblée.")
+        await help.withdraw(node, yawa, dropped.uuid)
+    with at(7, 8):
+        offered = await help.offer(node, koffi, wanted.uuid, "Je peux vous montrer.")
+    with at(7, 9):
+        await help.accept(node, yawa, wanted.uuid, offered.uuid)
+    with at(7, 30):
+        await help.outcome(node, yawa, wanted.uuid, "resolved")
+
     async with node.sessions() as session:
         figures = await compose_figures(session, node.urls, S2, date(2026, 8, 31))
 
@@ -176,6 +196,15 @@ async def test_figures_count_the_semester_up_to_the_day_from_the_data(
         "sel_peer_minutes_total": 135,
         "bulletins_sent": 3,
         "bulletin_months": 2,
+        "help_asked": 2,
+        "help_answered": 1,
+        "help_accepted": 1,
+        "help_withdrawn": 1,
+        "help_resolved": 1,
+        "help_partly": 0,
+        "help_unresolved": 0,
+        "help_offers_made": 1,
+        "help_offers_accepted": 1,
     }
     # The whole semester (as of its last day) counts September too.
     async with node.sessions() as session:

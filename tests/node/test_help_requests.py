@@ -404,11 +404,18 @@ async def test_the_coordinator_and_the_cli_see_counts_only(make_node: MakeNode) 
         await help.counts(lome.node, awa)
     counts = await help.counts(lome.node, OPERATOR)
     assert counts["ours"] == {"open": 1}
-    code, out, err = await coopnet("help", "list", "--data", str(lome.config.data_dir))
+    code, out, err = await coopnet("club-aide", "list", "--data", str(lome.config.data_dir))
     assert code == 0, err
     assert "requests asked by our members" in out and "open: 1" in out
     assert NAME not in out and USERNAME not in out
-    code, out, err = await coopnet("help", "list", "--data", str(lome.config.data_dir) + "-nope")
+    code, out, err = await coopnet(
+        "club-aide", "list", "--data", str(lome.config.data_dir) + "-nope"
+    )
     assert code == 1 and "not a coopnet data directory" in err
-    code, out, err = await coopnet("help", "frobnicate")
+    code, out, err = await coopnet("club-aide", "frobnicate")
     assert code == 2 and "invalid choice" in err
+    # 'coopnet help' is help, as people expect: the commands, or one command's.
+    code, out, err = await coopnet("help")
+    assert code == 0 and "club-aide" in out and "usage: coopnet" in out
+    code, out, err = await coopnet("help", "club-aide")
+    assert code == 0 and "usage: coopnet club-aide" in out and "first meeting free" in out
