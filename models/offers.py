@@ -108,6 +108,8 @@ class Offer(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Folded words and stems for the directory's search (models/network/search.py).
     search: Mapped[str] = mapped_column(Text, default=" ")
+    #: The area alone, normalised the same way: the directory's area filter.
+    area_search: Mapped[str] = mapped_column(Text, default=" ")
 
     def move_to(self, new: OfferState) -> None:
         self.state = check_transition(OFFER_TRANSITIONS, OfferState(self.state), new)
@@ -205,6 +207,13 @@ def _apply(offer: Offer, draft: OfferDraft) -> None:
     offer.valid_from = draft.valid_from
     offer.valid_until = draft.valid_until
     offer.search = offer_search_text(offer)
+    offer.area_search = area_search_text(offer.area)
+
+
+def area_search_text(area: str) -> str:
+    from models.network.search import search_text
+
+    return search_text(area)
 
 
 def offer_search_text(offer: Offer) -> str:

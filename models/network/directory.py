@@ -95,6 +95,7 @@ class RemoteOffer(Base):
     seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Folded words and stems (models/network/search.py).
     search: Mapped[str] = mapped_column(Text, default=" ")
+    area_search: Mapped[str] = mapped_column(Text, default=" ")
 
 
 # ----------------------------------------------------------------------------- parsing
@@ -311,6 +312,7 @@ async def keep_offer(
     if seen is not None:
         row.seen_at = seen
     row.search = search_text(offer.title, offer.summary, offer.area, category_words(offer.category))
+    row.area_search = search_text(offer.area)
     await session.flush()
     return f"directory: kept offer {offer.uri} of {row.node_name}"
 
@@ -456,11 +458,12 @@ class DirectoryEntry:
 
 
 def _filters(
-    q: DirectoryQuery, search: Any, category: Any, price: Any, sel: Any
+    q: DirectoryQuery, search: Any, area: Any, category: Any, price: Any, sel: Any
 ) -> list[ColumnElement[bool]]:
+    """The text is looked for in everything searchable; the area in the area only."""
     where: list[ColumnElement[bool]] = []
-    for text in (q.text, q.area):
-        clause = matches(search, text)
+    for column, text in ((search, q.text), (area, q.area)):
+        clause = matches(column, text)
         if clause is not None:
             where.append(clause)
     if q.category in CATEGORIES:
@@ -500,7 +503,14 @@ async def search_directory(
                 literal(node_name).label("origin_name"),
             )
             .where(
-                *_filters(q, Offer.search, Offer.category, Offer.price_amount, Offer.sel_minutes)
+                *_filters(
+                    q,
+                    Offer.search,
+                    Offer.area_search,
+                    Offer.category,
+                    Offer.price_amount,
+                    Offer.sel_minutes,
+                )
             )
         )
         parts.append(local)
@@ -528,6 +538,7 @@ async def search_directory(
             *_filters(
                 q,
                 RemoteOffer.search,
+                RemoteOffer.area_search,
                 RemoteOffer.category,
                 RemoteOffer.price_amount,
                 RemoteOffer.sel_minutes,

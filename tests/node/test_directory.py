@@ -128,6 +128,9 @@ async def test_an_offer_reaches_every_ally_and_is_found_with_or_without_accents(
         assert not await found(http, rn, "q=plomberie", uri)
     # Filters: category, area (accents folded), price unit, section.
     assert await found(http, mars, "category=training&area=lome&unit=sel", uri)
+    # The area is looked for in the area only: "tableau" is in the text, not the area.
+    assert await found(http, mars, "q=tableau", uri)
+    assert not await found(http, mars, "area=tableau", uri)
     assert not await found(http, mars, "category=hosting", uri)
     assert not await found(http, mars, "unit=money&q=couture", uri)
     assert await found(http, mars, f"section={quote(lome.actor_id)}", uri)
@@ -214,7 +217,10 @@ async def test_a_section_allied_later_reads_the_existing_offers(
     await ally(dakar, lome)
 
     async def all_read() -> bool:
-        return await dakar.count(RemoteOffer) == count
+        async with dakar.node.sessions() as session:
+            row = await session.scalar(select(Alliance).where(Alliance.peer_uri == lome.actor_id))
+        done = row is not None and row.offers_backfilled_at is not None
+        return done and await dakar.count(RemoteOffer) == count
 
     await until(all_read, "dakar reading lome's existing offers")
     async with dakar.node.sessions() as session:

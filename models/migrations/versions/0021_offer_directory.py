@@ -4,9 +4,10 @@ Revision ID: 0021
 Revises: 0019
 Create Date: 2026-12-03 08:00:00
 
-New tables ``remote_offers`` and ``contact_requests``; ``offers.search`` (filled
-here for the offers already published); on ``alliances`` the two columns of the
-offers backfill (models/network/directory.py, node/network/backfill.py).
+New tables ``remote_offers`` and ``contact_requests``; ``offers.search`` and
+``offers.area_search`` (filled here for the offers already published); on
+``alliances`` the two columns of the offers backfill
+(models/network/directory.py, node/network/backfill.py).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ def upgrade() -> None:
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("seen_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("search", sa.Text(), nullable=False),
+        sa.Column("area_search", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("uri"),
     )
@@ -76,6 +78,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("offers_backfill_tried_at", sa.DateTime(timezone=True)))
     with op.batch_alter_table("offers") as batch:
         batch.add_column(sa.Column("search", sa.Text(), nullable=False, server_default=" "))
+        batch.add_column(sa.Column("area_search", sa.Text(), nullable=False, server_default=" "))
     _fill_search()
 
 
@@ -93,6 +96,7 @@ def _fill_search() -> None:
         sa.column("area", sa.String()),
         sa.column("category", sa.String()),
         sa.column("search", sa.Text()),
+        sa.column("area_search", sa.Text()),
     )
     rows = bind.execute(
         sa.select(
@@ -103,12 +107,16 @@ def _fill_search() -> None:
         bind.execute(
             offers.update()
             .where(offers.c.id == ident)
-            .values(search=search_text(title, description, area, category_words(category)))
+            .values(
+                search=search_text(title, description, area, category_words(category)),
+                area_search=search_text(area),
+            )
         )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("offers") as batch:
+        batch.drop_column("area_search")
         batch.drop_column("search")
     with op.batch_alter_table("alliances") as batch:
         batch.drop_column("offers_backfill_tried_at")
