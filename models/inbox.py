@@ -61,7 +61,7 @@ from models.network import alliance_protocol as alliances
 from models.network import help as club_aide
 from models.network.contact import receive_answer
 from models.network.directory import drop_offer, receive_offer
-from models.network.report_flow import acknowledge_report, receive_report
+from models.network.report_flow import acknowledge_report, receive_report, report_refused
 from models.network.report_wire import REPORT_TYPE
 from models.outbox import enqueue, new_uuid
 from models.posts import RemoteObject
@@ -286,6 +286,8 @@ async def handle_reject(ctx: InboxContext, activity: dict[str, Any]) -> str:
         ally = await alliances.receive_reject(ctx.session, ctx.urls, ctx.signer, activity)
         if ally is not None:
             return ally
+        if (report := await report_refused(ctx.session, ctx.signer, activity)) is not None:
+            return report
         sel = await origin.handle_reject(ctx.session, ctx.signer, activity)
         return sel if sel is not None else "ignored: Reject of nothing we asked this actor"
     row.move_to(FollowingState.REJECTED)

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation.vocab import get_id
+from federation.vocab import get_id, same_origin
 from models.actors import RemoteActor, get_node_actor
 from models.base import utcnow
 from models.charter.hostings import Semester
@@ -36,6 +36,7 @@ from models.network.report_wire import (
     ReportRefused,
     acknowledgement,
     parse_report,
+    refusal,
     report_activity,
     report_object,
 )
@@ -203,6 +204,11 @@ async def receive_report(
     try:
         report = parse_report(activity, signer.uri, us)
     except ReportRefused as exc:
+        # An ally's report: say why, so its coordinator can correct and send again.
+        ident = activity.get("id")
+        if isinstance(ident, str) and same_origin(ident, signer.uri):
+            answer = refusal(urls.activity(new_uuid()), us, signer.uri, ident, str(exc))
+            await enqueue(session, node, answer, [signer.inbox], public=False)
         return f"ignored: refused report from {signer.uri}: {exc}"
     period = str(report.semester)
     row = await session.scalar(
@@ -269,4 +275,30 @@ async def acknowledge_report(
     if row.state != ReportState.ACKNOWLEDGED:
         row.state = ReportState.ACKNOWLEDGED
         row.acknowledged_at = utcnow()
+        row.refusal = None
     return f"the seat acknowledged our report for {row.period}"
+
+
+async def report_refused(
+    session: AsyncSession, signer: RemoteActor, activity: dict[str, Any]
+) -> str | None:
+    """The section side of the seat's Reject; None when it is not about a report."""
+    ref = get_id(activity.get("object"))
+    if not ref:
+        return None
+    row = await session.scalar(
+        select(SectionReport).where(
+            SectionReport.activity_uri == ref, SectionReport.direction == ReportDirection.SENT
+        )
+    )
+    if row is None:
+        return None
+    seat = await seat_of(session)
+    if seat is None or seat.peer_uri != signer.uri:
+        return f"ignored: {signer.uri} refused our report but is not our seat"
+    if row.state == ReportState.ACKNOWLEDGED:
+        return f"ignored: the seat's refusal of a report it acknowledged ({row.period})"
+    content = activity.get("content")
+    row.state = ReportState.REFUSED
+    row.refusal = plain_line(content if isinstance(content, str) else "")[:500] or "no reason given"
+    return f"the seat refused our report for {row.period}: {row.refusal}"

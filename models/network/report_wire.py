@@ -137,6 +137,19 @@ def acknowledgement(ident: str, seat: str, section: str, activity_id: str) -> di
     }
 
 
+def refusal(ident: str, seat: str, section: str, activity_id: str, reason: str) -> dict[str, Any]:
+    """The seat's Reject of one sending of a report, with the reason, to the section only."""
+    return {
+        "@context": AS_CONTEXT,
+        "id": ident,
+        "type": "Reject",
+        "actor": seat,
+        "to": [section],
+        "object": activity_id,
+        "content": reason[:500],
+    }
+
+
 # ----------------------------------------------------------------------------- incoming
 
 

@@ -43,6 +43,8 @@ class ReportState(StrEnum):
     #: Sent to the seat (or, at the seat, received); no acknowledgement yet.
     SENT = "sent"
     ACKNOWLEDGED = "acknowledged"
+    #: The seat refused this sending (``refusal`` says why); correct it and send again.
+    REFUSED = "refused"
 
 
 class SectionReport(Base):
@@ -67,6 +69,8 @@ class SectionReport(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The seat's reason when it refused the last sending.
+    refusal: Mapped[str | None] = mapped_column(String(500))
     #: The Create or Update that carried the current version (sent or received):
     #: the seat's Accept must name it to acknowledge this version (migration 0022).
     activity_uri: Mapped[str | None] = mapped_column(String(2048))

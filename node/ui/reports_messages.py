@@ -11,12 +11,16 @@ EN: dict[str, str] = {
     "report-draft": "not sent",
     "report-sent": "sent, not acknowledged yet",
     "report-acknowledged": "acknowledged",
+    "report-refused": "refused by the seat",
 }
 
 FR: dict[str, str] = {
     "report-draft": "non envoyé",
     "report-sent": "envoyé, pas encore reçu par le siège",
     "report-acknowledged": "accusé de réception reçu",
+    "report-refused": "refusé par le siège",
+    "The seat's reason:": "La raison du siège\u00a0:",
+    "Correct the report and send it again.": "Corrigez le rapport et renvoyez-le.",
     # Navigation.
     "Reports": "Rapports",
     "Dashboard": "Tableau de bord",

@@ -300,6 +300,35 @@ async def test_reports_from_non_allies_non_sections_and_malformed_ones_are_refus
     for changes, says in malformed:
         await expect(a, _crafted(a, seat, **changes), says)
     assert await stored(seat, ReportDirection.RECEIVED) == []
+    # The seat tells an ally why: a sending A knows as its own comes back refused,
+    # with the reason, and A's coordinator sees it.
+    bad = _crafted(a, seat, figures={"mediators": -1})
+    async with a.node.write() as session:
+        session.add(
+            SectionReport(
+                uuid=new_uuid(),
+                uri=bad["object"]["id"],
+                section_uri=a.actor_id,
+                period=str(SEMESTER),
+                direction=ReportDirection.SENT,
+                state=ReportState.SENT,
+                activity_uri=bad["id"],
+            )
+        )
+    await expect(a, bad, "out of range")
+
+    async def refused_at_a() -> bool:
+        return await state_of(a) == ReportState.REFUSED
+
+    await until(refused_at_a, "the seat's refusal at the section")
+    row = await reports.report_of(a.node, SEMESTER, by=OPERATOR)
+    assert row is not None and row.refusal is not None and "out of range" in row.refusal
+    coordinator = await invite_and_log_in(a, "kofi", ["coordinator"])
+    try:
+        page = await coordinator.get("/admin/reports")
+        assert "refusé par le siège" in page.text and "out of range" in page.text
+    finally:
+        await coordinator.close()
 
     # From a node allied as a seat, not a section.
     async with seat.node.write() as session:
