@@ -456,8 +456,10 @@ async def receive_offer(
         await _accept(session, urls, actor, row, offer_uri)
         return f"alliance with {signer.handle} accepted (both asked)"
     if state == AllianceState.ACCEPTED:
-        # Already allies: they asked again (a crossing request, or they lost track).
-        row.other_request_uri, row.request_uri = row.request_uri, offer_uri
+        # Already allies: they asked again (they ended it and their end has not
+        # reached us yet, or they lost track). Their new request is the one that
+        # counts: a late Reject of the old one must not end what they just renewed.
+        row.other_request_uri, row.request_uri = "", offer_uri
         await enqueue(
             session,
             actor,

@@ -127,6 +127,70 @@ async def test_a_section_asks_the_seat_which_approves(make_node: MakeNode) -> No
     assert row is not None and row.note == "fin"
 
 
+async def test_a_late_end_does_not_undo_a_renewed_alliance(make_node: MakeNode) -> None:
+    """A section ends its alliance and asks again; its renewed request reaches the
+    seat before its end (a delivery retried later). The late Reject names the old
+    request: it changes nothing, both sides stay allied."""
+    seat = await make_node("siege", "seat")
+    lome = await make_node("lome")
+    await ally(lome, seat)
+    old = await row_at(seat, lome)
+    assert old is not None
+    stale_request = old.request_uri
+    # The renewed request, as Lomé sends it after ending (its end still on the way).
+    renewed = lome.node.urls.activity(new_uuid())
+    await send_as(
+        lome,
+        None,
+        seat,
+        {
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": renewed,
+            "type": "Offer",
+            "to": [seat.actor_id],
+            "object": {
+                "id": f"{renewed}#alliance",
+                "type": "Alliance",
+                "role": "section",
+                "content": "Encore nous",
+            },
+        },
+    )
+    item = await processed(seat, renewed)
+    assert item.error is None, item.error
+    row = await row_at(seat, lome)
+    assert row is not None and row.state == AllianceState.ACCEPTED
+    assert row.request_uri == renewed and row.other_request_uri == ""
+    late = await send_as(
+        lome,
+        None,
+        seat,
+        {
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "type": "Reject",
+            "to": [seat.actor_id],
+            "object": stale_request,
+        },
+    )
+    item = await processed(seat, late)
+    assert item.error is not None and "Reject of nothing" in item.error
+    assert await state_at(seat, lome) == AllianceState.ACCEPTED
+    # A Reject of the current request still ends it.
+    ended = await send_as(
+        lome,
+        None,
+        seat,
+        {
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "type": "Reject",
+            "to": [seat.actor_id],
+            "object": renewed,
+        },
+    )
+    await processed(seat, ended)
+    assert await state_at(seat, lome) == AllianceState.ENDED
+
+
 async def test_reject_then_ask_again(make_node: MakeNode) -> None:
     lome = await make_node("lome")
     mars = await make_node("marseille")
