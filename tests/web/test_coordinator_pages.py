@@ -910,12 +910,16 @@ async def test_the_menu_shows_the_groups_and_the_pages_of_the_group_one_is_in(
 ) -> None:
     """Every page of the menu answers, marks itself current, and lists its
     group's pages but not another group's (those are one click away)."""
-    from node.ui.nav import ADMIN_NAV
+    from node.ui.nav import ADMIN_NAV, SEAT_ONLY
 
     rn = await make_node("lome")
     coco = await coordinator(person, rn)
     for group in ADMIN_NAV:
         for path, _ in group.pages:
+            if path in SEAT_ONLY:
+                async with coco.http.get(rn.url + "/admin/reports") as r:
+                    assert f'href="{path}"' not in await r.text()  # a section has no such page
+                continue
             async with coco.http.get(rn.url + path) as r:
                 assert r.status == 200, path
                 html = await r.text()
@@ -933,3 +937,9 @@ async def test_the_menu_shows_the_groups_and_the_pages_of_the_group_one_is_in(
                 if other is not group:
                     for page, _ in other.pages[1:]:
                         assert f'href="{page}"' not in nav, (path, page)
+    # The seat has the network dashboard in its Network group.
+    seat = await make_node("siege", "seat")
+    claire = await coordinator(person, seat, "claire")
+    async with claire.http.get(seat.url + "/admin/dashboard") as r:
+        assert r.status == 200
+        assert 'href="/admin/dashboard" aria-current="page"' in await r.text()
