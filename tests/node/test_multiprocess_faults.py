@@ -752,10 +752,17 @@ async def run_sel(
     lome: MultiNode, lsup: Supervised, mars: MultiNode, msup: Supervised, started: float
 ) -> None:
     pair = [lome, mars]
-    setup = [
-        ok("follow", "--data", str(lome.data), mars.acct),
-        ok("follow", "--data", str(mars.data), lome.acct),
-    ]
+    # SEL peering builds on an alliance (which also makes the two node actors
+    # follow each other): lome asks, mars's operator approves.
+    await ok("peer", "add", "--data", str(lome.data), mars.acct)
+
+    async def alliance(n: MultiNode, state: str) -> bool:
+        return [r["state"] for r in await n.rows("SELECT state FROM alliances")] == [state]
+
+    await wait_until("lome's alliance request at mars", lambda: alliance(mars, "pending"), pair, 30)
+    await ok("peer", "approve", "--data", str(mars.data), lome.acct)
+    await wait_until("the alliance accepted", lambda: alliance(lome, "accepted"), pair, 30)
+    setup = []
     for a, b in ((lome, mars), (mars, lome)):
         setup.append(
             ok("sel", "peer", "--data", str(a.data), b.acct,
