@@ -170,6 +170,8 @@ class _Pattern:
     regex: re.Pattern[str]
     holes: tuple[str, ...]
     target: str
+    #: How much fixed text it names: the more, the more specific.
+    fixed: int = 0
 
 
 _HOLE = re.compile(r"\{(\?|state|h|)\}")
@@ -188,17 +190,20 @@ def register_patterns(
             raise ValueError(f"the holes of {target!r} differ from those of {source!r}")
         parts = _HOLE.split(source)[::2]
         regex = "(.+?)".join(re.escape(part) for part in parts)
-        PATTERNS.setdefault(lang, []).append(
-            _Pattern(re.compile(f"^{regex}$", re.S), holes, target)
-        )
+        compiled = re.compile(f"^{regex}$", re.S)
+        fixed = sum(len(part) for part in parts)
+        PATTERNS.setdefault(lang, []).append(_Pattern(compiled, holes, target, fixed))
+    # The most specific first ("{?}: this field is required" before "{?} is required").
+    PATTERNS.setdefault(lang, []).sort(key=lambda p: -p.fixed)
     FRAGMENTS.setdefault(lang, {}).update(fragments)
     STATES.setdefault(lang, {}).update(states)
 
 
 def _fill(lang: str, pattern: _Pattern, values: tuple[str, ...]) -> str:
     fragments, states = FRAGMENTS.get(lang, {}), STATES.get(lang, {})
+    words = CATALOG.get(lang, {})
     shown = iter(
-        fragments.get(v, v)
+        fragments.get(v, words.get(v, v))
         if hole == "?"
         else states.get(v, v)
         if hole == "state"

@@ -105,6 +105,48 @@ FR_PATTERNS: dict[str, str] = {
     "{?}: too many decimals for this currency (nothing is rounded)": (
         "{?}\u00a0: trop de décimales pour cette monnaie (rien n'est arrondi)"
     ),
+    # Alliances (models/network/alliance_protocol.py).
+    "{} is not a coopnet node (its actor states no role seat or section)": (
+        "{} n'est pas un nœud coopnet (son acteur ne se déclare ni siège ni section)"
+    ),
+    "{} is already an ally (since {})": "{} est déjà un allié (depuis le {})",
+    "this node already asked {}; its coordinator has not answered yet "
+    "(to withdraw the request: coopnet peer remove {})": (
+        "ce nœud a déjà demandé {}\u00a0; sa coordination n'a pas encore répondu "
+        "(pour retirer la demande\u00a0: coopnet peer remove {})"
+    ),
+    "this section already has a seat, {}: a section has one seat at a time "
+    "(end that alliance first: coopnet peer remove {})": (
+        "cette section a déjà un siège, {}\u00a0: une section n'a qu'un siège à la fois "
+        "(mettez d'abord fin à cette alliance\u00a0: coopnet peer remove {})"
+    ),
+    # Obligations, reports, Club Aide, contact requests (models/network).
+    "{} is not a month: write it as 2026-09": "{} n'est pas un mois\u00a0: écrivez-le 2026-09",
+    "{} is not a semester: write it as 2026-S2": (
+        "{} n'est pas un semestre\u00a0: écrivez-le 2026-S2"
+    ),
+    "already recorded as done (record #{}): cancel that one first to change it": (
+        "déjà saisie comme faite (saisie n°\u00a0{})\u00a0: annulez-la d'abord pour la changer"
+    ),
+    "record {} was already cancelled": "la saisie {} était déjà annulée",
+    "the note is over {} characters": "la note dépasse {} caractères",
+    "the note is over {} characters; shorten it": (
+        "la note dépasse {} caractères\u00a0; raccourcissez-la"
+    ),
+    "the reason is over {} characters": "la raison dépasse {} caractères",
+    "the message is over {} characters": "le message dépasse {} caractères",
+    "the text is over {} characters: shorten it": (
+        "le texte dépasse {} caractères\u00a0: raccourcissez-le"
+    ),
+    "{} has not begun: a report counts what happened": (
+        "{} n'a pas commencé\u00a0: un rapport compte ce qui s'est passé"
+    ),
+    "you have sent {} requests in the last 24 hours; try again tomorrow": (
+        "vous avez envoyé {} demandes ces dernières 24 heures\u00a0; réessayez demain"
+    ),
+    "{?}: this field is required": "{?}\u00a0: ce champ est obligatoire",
+    "{?}: contains a control character": "{?}\u00a0: contient un caractère de contrôle",
+    "{?}: a single line is expected": "{?}\u00a0: une seule ligne est attendue",
 }
 
 #: The English fragments the domain names fields with.

@@ -51,6 +51,31 @@ def test_states_and_hours_inside_a_refusal_are_french() -> None:
     )
 
 
+def test_the_networks_refusals_are_french_too() -> None:
+    from datetime import date
+
+    from models.network.obligations import Cadence, parse_period
+
+    today = date(2026, 12, 3)
+    text = refusal(parse_period, Cadence.MONTH, "septembre", today)
+    assert translate("fr", text) == "'septembre' n'est pas un mois\u00a0: écrivez-le 2026-09"
+    text = refusal(parse_period, Cadence.SEMESTER, "S3", today)
+    assert translate("fr", text) == "'S3' n'est pas un semestre\u00a0: écrivez-le 2026-S2"
+    assert translate(
+        "fr",
+        "this node already asked siege@siege.example; its coordinator has not answered "
+        "yet (to withdraw the request: coopnet peer remove siege@siege.example)",
+    ) == (
+        "ce nœud a déjà demandé siege@siege.example\u00a0; sa coordination n'a pas encore "
+        "répondu (pour retirer la demande\u00a0: coopnet peer remove siege@siege.example)"
+    )
+
+
+def test_the_most_specific_pattern_wins() -> None:
+    # "{?} is required" would also match; the longer fixed text is the right one.
+    assert translate("fr", "Note: this field is required") == "Note\u00a0: ce champ est obligatoire"
+
+
 def test_a_message_no_pattern_knows_is_shown_as_it_is() -> None:
     assert translate("fr", "something new went wrong") == "something new went wrong"
 
