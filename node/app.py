@@ -23,7 +23,7 @@ from models.errors import Forbidden, NotFound, UserError
 from node import activitypub, pages, sel, ui, wellknown
 from node.config import Config
 from node.context import Node
-from node.i18n import pick_language, show_hours, translator
+from node.i18n import local_time, pick_language, show_hours, translator
 from node.ui import nav
 from node.web import NODE, NodeHolder, error, get_node
 from node.worker import start_workers, stop_workers
@@ -153,6 +153,9 @@ def create_app(config: Config, *, run_workers: bool = True) -> web.Application:
     env.globals["admin_group"] = nav.current_group
     env.globals["is_here"] = nav.is_here
     env.globals["admin_pages"] = nav.pages_for
+    zone = config.zone
+    env.globals["local_time"] = lambda when: local_time(when, zone)
+    env.globals["timezone"] = config.timezone
     holder = NodeHolder()
     app[NODE] = holder
     app.router.add_get("/", root)

@@ -2,7 +2,8 @@
 
 The command line acts as the operator (a coordinator): it opens and closes
 polls and reads their counts and ballots; members vote in the browser.
-Closing times are UTC, written YYYY-MM-DDTHH:MM.
+Closing times are written YYYY-MM-DDTHH:MM in the node's time zone
+(``timezone`` in coopnet.toml, UTC unless set) and shown in it.
 """
 
 from __future__ import annotations
@@ -16,14 +17,13 @@ from models.charter.polls import MAX_OPTIONS, PollError
 
 
 def closing_time(value: str) -> datetime:
-    """YYYY-MM-DDTHH:MM (UTC), as argparse reads it."""
+    """YYYY-MM-DDTHH:MM, as argparse reads it: naive until the node's time zone is known."""
     try:
-        when = datetime.strptime(value, "%Y-%m-%dT%H:%M")
+        return datetime.strptime(value, "%Y-%m-%dT%H:%M")
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"{value!r}: write the closing time as YYYY-MM-DDTHH:MM (UTC), e.g. 2027-01-31T18:00"
+            f"{value!r}: write the closing time as YYYY-MM-DDTHH:MM, e.g. 2027-01-31T18:00"
         ) from None
-    return when.replace(tzinfo=UTC)
 
 
 def add_parsers(sub: Any, data: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -59,7 +59,7 @@ def add_parsers(sub: Any, data: Callable[[argparse.ArgumentParser], None]) -> No
         required=True,
         type=closing_time,
         metavar="YYYY-MM-DDTHH:MM",
-        help="when voting ends, in UTC",
+        help="when voting ends, in the node's time zone (timezone in coopnet.toml; UTC unless set)",
     )
     p.add_argument(
         "--public",
@@ -83,13 +83,13 @@ def add_parsers(sub: Any, data: Callable[[argparse.ArgumentParser], None]) -> No
     p.add_argument("uuid", metavar="UUID")
 
 
-def _when(dt: datetime | None) -> str:
-    return dt.strftime("%Y-%m-%d %H:%M UTC") if dt else "-"
-
-
 async def run(args: argparse.Namespace, node: Any) -> int:
     from models.accounts import OPERATOR
     from node.charter import polls
+    from node.i18n import local_time
+
+    def _when(dt: datetime | None) -> str:
+        return local_time(dt, node.config.zone) if dt else "-"
 
     a = args.action
     if a == "open":
@@ -98,7 +98,7 @@ async def run(args: argparse.Namespace, node: Any) -> int:
             args.question,
             args.option,
             multiple=args.multiple,
-            closes_at=args.closes,
+            closes_at=args.closes.replace(tzinfo=node.config.zone).astimezone(UTC),
             audience="public" if args.public else "members",
             by=OPERATOR,
         )

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 CONFIG_NAME = "coopnet.toml"
 DB_NAME = "coopnet.db"
@@ -112,6 +113,9 @@ class Config:
     name: str
     role: str
     title: str
+    #: The time zone people enter and read times in on pages (an IANA name);
+    #: the node stores and federates UTC.
+    timezone: str = "UTC"
     host: str = "127.0.0.1"
     port: int = 8080
     database_url: str = ""
@@ -218,6 +222,9 @@ name = {q(self.name)}
 # "section" or "seat".
 role = {q(self.role)}
 title = {q(self.title)}
+# The time zone of times people enter and read (poll closing times), an IANA
+# name such as "Africa/Lome" or "Europe/Paris". The node keeps UTC.
+timezone = {q(self.timezone)}
 
 [server]
 # Where 'coopnet serve' listens (put a TLS reverse proxy in front: deploy/).
@@ -282,6 +289,10 @@ poll_seconds = {self.delivery_poll_seconds}
 lease_seconds = {self.delivery_lease_seconds}
 """
 
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
     def save(self) -> Path:
         path = self.data_dir / CONFIG_NAME
         tmp = path.with_suffix(".tmp")
@@ -298,6 +309,7 @@ _SCHEMA: dict[str, dict[str, tuple[str, type | tuple[type, ...]]]] = {
         "name": ("name", str),
         "role": ("role", str),
         "title": ("title", str),
+        "timezone": ("timezone", str),
     },
     "server": {
         "host": ("host", str),
@@ -376,6 +388,8 @@ def load_config(data_dir: Path) -> Config:
     if values["role"] not in ROLES:
         raise ConfigError(f"{path}: node.role must be one of {', '.join(ROLES)}")
     values.setdefault("title", values["name"])
+    if "timezone" in values:
+        values["timezone"] = check_timezone(values["timezone"], path)
     if "database_url" in values:
         try:
             values["database_url"] = database_url(values["database_url"])
@@ -398,6 +412,19 @@ def load_config(data_dir: Path) -> Config:
         )
     _check_mail(path, values)
     return Config(data_dir=data_dir, **values)
+
+
+def check_timezone(name: str, path: Path | None = None) -> str:
+    """An IANA time zone name this machine knows ('Africa/Lome'), or ConfigError."""
+    where = f"{path}: node.timezone" if path else "timezone"
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"{where}: {name[:60]!r} is not a time zone this machine knows; "
+            'write an IANA name such as "Africa/Lome" or "Europe/Paris"'
+        ) from None
+    return name
 
 
 MAIL_SECURITY = ("starttls", "tls", "none")

@@ -11,6 +11,8 @@ import re
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -232,6 +234,12 @@ def translate(lang: str, msgid: str) -> str:
         if match:
             return _fill(lang, pattern, match.groups())
     return msgid
+
+
+def local_time(when: datetime, zone: ZoneInfo) -> str:
+    """A moment as people of the node read it: '2027-01-31 18:00 CET' (node.timezone)."""
+    local = when.astimezone(zone)
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname() or zone.key}"
 
 
 def translator(lang: str) -> Callable[[str], str]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from multidict import MultiDictProxy
@@ -62,11 +63,13 @@ def _uuid(request: web.Request) -> str:
 # ----------------------------------------------------------------------------- coordinator
 
 
-def _closing(form: MultiDictProxy[Any]) -> datetime:
+def _closing(form: MultiDictProxy[Any], zone: ZoneInfo) -> datetime:
+    """The closing time as typed, in the node's time zone (node.timezone), as UTC."""
     day = text(form, "closes_date", limit=10, label="Closing date", required=True)
     hour = text(form, "closes_time", limit=5, label="Closing time", required=True)
     try:
-        return datetime.strptime(f"{day}T{hour}", "%Y-%m-%dT%H:%M").replace(tzinfo=UTC)
+        typed = datetime.strptime(f"{day}T{hour}", "%Y-%m-%dT%H:%M")
+        return typed.replace(tzinfo=zone).astimezone(UTC)
     except ValueError:
         raise FormError("{field}: write it as YYYY-MM-DD and HH:MM", field="Closing date") from None
 
@@ -126,7 +129,7 @@ async def admin_open(
             question,
             raw.split("\n"),
             multiple=kind == "multiple",
-            closes_at=_closing(form),
+            closes_at=_closing(form, get_node(request).config.zone),
             audience=audience,
             by=who,
         )

@@ -243,3 +243,38 @@ async def test_bad_votes_change_nothing(make_node: MakeNode, visitors: list[Visi
     # English on asking, for the member too.
     english = await awa.get("/me/polls?lang=en")
     assert "One member, one vote" in english.text
+
+
+async def test_closing_times_are_entered_and_read_in_the_nodes_time_zone(
+    make_node: MakeNode, visitors: list[Visitor]
+) -> None:
+    """A node in Marseille (timezone = "Europe/Paris") means 18:00 in Paris: 17:00 UTC in
+    winter, kept as UTC, shown back as 18:00 CET on every page and by the CLI."""
+    from tests.procs import coopnet
+
+    rn = await make_node("marseille", timezone="Europe/Paris")
+    chef = await invite_and_log_in(rn, "chef", ["coordinator"])
+    visitors.append(chef)
+    page = await chef.get("/admin/polls")
+    assert "Europe/Paris" in page.text
+    year = datetime.now(UTC).year + 1
+    opened = await chef.post(
+        "/admin/polls", good_form(closes_date=f"{year}-01-15", closes_time="18:00")
+    )
+    assert opened.status == 303, opened.text[:500]
+    async with rn.node.sessions() as session:
+        poll = await session.scalar(select(Poll))
+    assert poll is not None
+    assert poll.closes_at == datetime(year, 1, 15, 17, 0, tzinfo=UTC)
+    page = await chef.get("/admin/polls")
+    assert f"{year}-01-15 18:00 CET" in page.text
+    # The CLI reads and writes the same zone: 18:00 in July is 16:00 UTC (CEST).
+    code, out, err = await coopnet(
+        "poll", "open", "--data", str(rn.config.data_dir), "Été ?", "--option", "Oui",
+        "--option", "Non", "--closes", f"{year}-07-15T18:00",
+    )  # fmt: skip
+    assert code == 0, err
+    assert f"open until {year}-07-15 18:00 CEST" in out
+    async with rn.node.sessions() as session:
+        summer = await session.scalar(select(Poll).where(Poll.question == "Été ?"))
+    assert summer is not None and summer.closes_at == datetime(year, 7, 15, 16, 0, tzinfo=UTC)

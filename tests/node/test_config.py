@@ -94,6 +94,12 @@ BAD_EDITS = [
     pytest.param(f'url = "{URL}"', f'url = "{URL}/path"', "node.url", id="url-with-path"),
     pytest.param(f'url = "{URL}"', 'url = "ftp://127.0.0.1"', "node.url", id="url-ftp"),
     pytest.param(f'url = "{URL}"', 'url = "http://127.0.0.1:99999"', "node.url", id="url-bad-port"),
+    pytest.param('timezone = "UTC"', 'timezone = "Mars/Olympus"', "node.timezone", id="tz-unknown"),
+    pytest.param(
+        'timezone = "UTC"', 'timezone = "../../etc/passwd"', "node.timezone", id="tz-path"
+    ),
+    pytest.param('timezone = "UTC"', 'timezone = ""', "node.timezone", id="tz-empty"),
+    pytest.param('timezone = "UTC"', "timezone = 1", "node.timezone", id="tz-number"),
 ]
 
 
@@ -123,6 +129,7 @@ def test_round_trip_keeps_every_value(tmp_path: Path) -> None:
     config.delivery_concurrency = 4
     config.delivery_max_age_hours = 1.5
     config.delivery_poll_seconds = 0.25
+    config.timezone = "Africa/Lome"
     config.save()
     assert load_config(tmp_path) == config
 
