@@ -60,6 +60,22 @@ CLIENT_FIELDS = (
 MODEL_KINDS = {"contract": "Hosting-contract model", "conditions": "General conditions"}
 #: Contracts listed on one page (the totals count them all): a page stays under 50 KB.
 SHOWN = 40
+
+
+def _pages(request: web.Request, items: list[Any], path: str) -> dict[str, Any]:
+    """One page of a newest-first list (``?page=N``), with links to the pages around it."""
+    raw = request.query.get("page", "1")
+    last = max(1, -(-len(items) // SHOWN))
+    number = min(int(raw), last) if raw.isdigit() and 0 < len(raw) < 6 and int(raw) > 0 else 1
+    return {
+        "listed": items[(number - 1) * SHOWN : number * SHOWN],
+        "page_number": number,
+        "pages": last,
+        "older": with_lang(request, path, page=str(number + 1)) if number < last else None,
+        "newer": with_lang(request, path, page=str(number - 1)) if number > 1 else None,
+    }
+
+
 UUID_RE = "{uuid:[0-9a-f-]{36}}"
 TOKEN_RE = "{token:[A-Za-z0-9_-]{1,128}}"
 
@@ -136,7 +152,8 @@ async def _list_page(
         request,
         {
             **ctx,
-            "contracts": [(c, _state_label(c)) for c in contracts],
+            "contracts": contracts,
+            **_pages(request, [(c, _state_label(c)) for c in contracts], ctx["base"]),
             "offers": await act.offers_of(node, who, username),
             "values": values or dict.fromkeys(DRAFT_FIELDS, ""),
             "offer": offer,
@@ -145,7 +162,6 @@ async def _list_page(
             "public": public,
             "own": ctx["actor"].id in who.mediators,
             "due": act.totals(shares_due(contracts)),
-            "shown": SHOWN,
         },
         status=status,
     )
@@ -307,11 +323,11 @@ async def admin_contracts(request: web.Request, who: Principal) -> web.StreamRes
         request,
         "ui/coord_contracts.html",
         {
-            "contracts": [(c, _state_label(c)) for c in contracts],
+            "contracts": contracts,
+            **_pages(request, [(c, _state_label(c)) for c in contracts], "/admin/contracts"),
             "names": await act.mediator_names(node),
             "due": act.totals(shares_due(contracts)),
             "paid": act.totals(shares_paid(contracts)),
-            "shown": SHOWN,
             "indicators": await act.satisfaction_all(node, who),
         },
     )

@@ -10,6 +10,9 @@ before it, as French typography wants.
 from __future__ import annotations
 
 FR: dict[str, str] = {
+    # Paging of the contract lists.
+    "Page": "Page",
+    "Pages": "Pages",
     # A new link to the client's copy (the first is shown once, after signing).
     "New link to the client's copy": "Nouveau lien vers la copie du client",
     "Give this read-only link to the client; it is shown only once:": (

@@ -644,8 +644,19 @@ async def test_long_lists_stay_small_and_the_totals_count_every_contract(
         ):
             page = await visitor.get(path)
             assert page.status == 200 and len(page.text.encode()) < MAX_PAGE, (path, len(page.text))
-            assert "Seuls les contrats les plus récents sont listés ici" in page.text
+            assert "Page 1 / 4" in page.text and "Plus anciens" in page.text
             assert page.text.count(long_name.strip()) == 40
+            # Every contract is reachable, page by page; the last page holds the first ones.
+            seen: set[str] = set()
+            for n in range(1, 5):
+                page = await visitor.get(f"{path}?page={n}")
+                assert page.status == 200 and f"Page {n} / 4" in page.text
+                seen |= set(re.findall(re.escape(long_name.strip()) + r" ?(\d+)", page.text))
+            assert seen == {str(i) for i in range(130)}
+            assert "Plus récents" in page.text and "Plus anciens" not in page.text
+            # A page past the end, or not a number: the nearest page, never an error.
+            assert "Page 4 / 4" in (await visitor.get(f"{path}?page=99")).text
+            assert "Page 1 / 4" in (await visitor.get(f"{path}?page=-1")).text
     finally:
         await coordinator.close()
         await ama.close()
