@@ -13,7 +13,8 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import DateTime, MetaData, Table, insert
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -156,3 +157,20 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
         return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=SqliteSession)
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def insert_or_skip(session: AsyncSession, table: Table, key: str) -> Any:
+    """INSERT that skips a row whose ``key`` is already stored (another worker may
+    store the same remote object at the same moment) and returns the new row's id.
+
+    Built the same way every time and given its values as parameters, so
+    SQLAlchemy compiles it once (SQLite's ``OR IGNORE`` form is cached; its
+    ``ON CONFLICT`` form is not).
+    """
+    if session.bind.dialect.name == "postgresql":
+        return (
+            postgresql.insert(table)
+            .on_conflict_do_nothing(index_elements=[key])
+            .returning(table.c.id)
+        )
+    return insert(table).prefix_with("OR IGNORE").returning(table.c.id)

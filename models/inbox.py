@@ -19,7 +19,7 @@ from enum import StrEnum
 from typing import Any, cast
 from urllib.parse import urlsplit
 
-from sqlalchemy import Integer, String, Table, Text, delete, insert, select
+from sqlalchemy import Integer, String, Table, Text, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -46,7 +46,7 @@ from models.actors import (
 )
 from models.attestation_checks import queue_check, refuse_pending
 from models.attestations import revoke_held
-from models.base import Base, UTCDateTime, utcnow
+from models.base import Base, UTCDateTime, insert_or_skip, utcnow
 from models.charter.polls import receive_vote
 from models.follows import (
     Follower,
@@ -367,7 +367,8 @@ async def handle_create(ctx: InboxContext, activity: dict[str, Any]) -> str:
     values = {key: getattr(row, key) for key in _REMOTE_OBJECT_COLUMNS}
     values["received_at"] = utcnow()
     conn = await ctx.session.connection()  # Core, not the ORM's bulk-insert machinery
-    stored = (await conn.execute(_insert_remote_object(ctx.session), values)).first()
+    table = cast(Table, RemoteObject.__table__)
+    stored = (await conn.execute(insert_or_skip(ctx.session, table, "uri"), values)).first()
     if stored is None:
         return kept or "ignored: already stored"
     return f"stored {first_type(obj)} {uri}" + (f"; {kept}" if kept else "")
@@ -376,23 +377,6 @@ async def handle_create(ctx: InboxContext, activity: dict[str, Any]) -> str:
 _REMOTE_OBJECT_COLUMNS = (
     "uri", "actor_uri", "type", "kind", "name", "summary", "content", "url", "published", "body",
 )  # fmt: skip
-
-
-def _insert_remote_object(session: AsyncSession) -> Any:
-    """INSERT that skips a post already stored and returns the new row's id, if any.
-
-    Built the same way every time and given its values as parameters, so
-    SQLAlchemy compiles it once (SQLite's ``OR IGNORE`` form is cached; its
-    ``ON CONFLICT`` form is not).
-    """
-    table = cast(Table, RemoteObject.__table__)
-    if session.bind.dialect.name == "postgresql":
-        return (
-            postgresql.insert(table)
-            .on_conflict_do_nothing(index_elements=["uri"])
-            .returning(table.c.id)
-        )
-    return insert(table).prefix_with("OR IGNORE").returning(table.c.id)
 
 
 def _remote_object(obj: dict[str, Any], actor_uri: str, uri: str) -> RemoteObject:
