@@ -20,13 +20,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
     String,
+    Table,
     Text,
     delete,
     func,
@@ -40,7 +41,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from federation.vocab import as_list, get_id, has_type, ours, parse_time, same_origin
 from models.actors import LocalActor
-from models.base import Base, UTCDateTime, utcnow
+from models.base import Base, UTCDateTime, insert_or_skip, utcnow
 from models.errors import UserError
 from models.html import html_to_text, plain_line, sanitize_html
 from models.network.alliances import Alliance, AllianceState, accepted_peers
@@ -291,30 +292,60 @@ async def keep_offer(
     if not same_origin(offer.uri, peer.peer_uri):
         return "ignored: an offer not hosted by the allied section"
     now = utcnow()
-    row = await session.scalar(select(RemoteOffer).where(RemoteOffer.uri == offer.uri))
-    if row is not None and (row.actor_uri != offer.actor_uri or row.node_uri != peer.peer_uri):
-        return "ignored: this offer is held from another author"
     if offer.valid_until is not None and offer.valid_until <= now:
-        if row is not None:
-            await session.delete(row)
+        await session.execute(
+            delete(RemoteOffer).where(
+                RemoteOffer.uri == offer.uri,
+                RemoteOffer.actor_uri == offer.actor_uri,
+                RemoteOffer.node_uri == peer.peer_uri,
+            )
+        )
         return f"ignored: offer {offer.uri} has already ended"
-    if row is None:
-        row = RemoteOffer(uri=offer.uri, received_at=now)
-        session.add(row)
-    row.actor_uri = offer.actor_uri
-    row.node_uri = peer.peer_uri
-    row.node_name = plain_line(peer.peer_name or peer.peer_handle or peer.peer_uri)[:200]
-    for key in (
-        "title", "summary", "content", "url", "category", "price_amount", "price_currency",
-        "sel_minutes", "area", "valid_from", "valid_until", "published", "updated_at",
-    ):  # fmt: skip
-        setattr(row, key, getattr(offer, key))
+    values: dict[str, Any] = {
+        "actor_uri": offer.actor_uri,
+        "node_uri": peer.peer_uri,
+        "node_name": plain_line(peer.peer_name or peer.peer_handle or peer.peer_uri)[:200],
+        **{
+            key: getattr(offer, key)
+            for key in (
+                "title",
+                "summary",
+                "content",
+                "url",
+                "category",
+                "price_amount",
+                "price_currency",
+                "sel_minutes",
+                "area",
+                "valid_from",
+                "valid_until",
+                "published",
+                "updated_at",
+            )
+        },  # fmt: skip
+        "search": search_text(
+            offer.title, offer.summary, offer.area, category_words(offer.category)
+        ),
+        "area_search": search_text(offer.area),
+    }
     if seen is not None:
-        row.seen_at = seen
-    row.search = search_text(offer.title, offer.summary, offer.area, category_words(offer.category))
-    row.area_search = search_text(offer.area)
-    await session.flush()
-    return f"directory: kept offer {offer.uri} of {row.node_name}"
+        values["seen_at"] = seen
+    # Insert, or refresh under the row's lock: two workers (an inbox batch and a
+    # backfill, on PostgreSQL) may store the same offer at the same moment.
+    table = cast(Table, RemoteOffer.__table__)
+    conn = await session.connection()
+    insert = insert_or_skip(session, table, "uri")
+    added = (await conn.execute(insert, {"uri": offer.uri, "received_at": now, **values})).first()
+    if added is None:
+        row = await session.scalar(
+            select(RemoteOffer).where(RemoteOffer.uri == offer.uri).with_for_update()
+        )
+        if row is None or row.actor_uri != offer.actor_uri or row.node_uri != peer.peer_uri:
+            return "ignored: this offer is held from another author"
+        for key, value in values.items():
+            setattr(row, key, value)
+        await session.flush()
+    return f"directory: kept offer {offer.uri} of {values['node_name']}"
 
 
 #: English names of the categories (French ones are models.offers.CATEGORIES).
