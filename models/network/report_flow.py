@@ -255,10 +255,11 @@ async def receive_report(
     return f"report {period} from {signer.uri} kept and acknowledged"
 
 
-async def acknowledge_report(
-    session: AsyncSession, signer: RemoteActor, activity: dict[str, Any]
-) -> str | None:
-    """The section side of the seat's Accept; None when it is not about a report."""
+async def _seats_answer(
+    session: AsyncSession, signer: RemoteActor, activity: dict[str, Any], verb: str
+) -> SectionReport | str | None:
+    """The sending of ours an Accept or Reject names: the row, a refusal line when
+    the signer is not our seat, None when it is not about a report."""
     ref = get_id(activity.get("object"))
     if not ref:
         return None
@@ -271,7 +272,17 @@ async def acknowledge_report(
         return None
     seat = await seat_of(session)
     if seat is None or seat.peer_uri != signer.uri:
-        return f"ignored: {signer.uri} acknowledged our report but is not our seat"
+        return f"ignored: {signer.uri} {verb} our report but is not our seat"
+    return row
+
+
+async def acknowledge_report(
+    session: AsyncSession, signer: RemoteActor, activity: dict[str, Any]
+) -> str | None:
+    """The section side of the seat's Accept; None when it is not about a report."""
+    row = await _seats_answer(session, signer, activity, "acknowledged")
+    if not isinstance(row, SectionReport):
+        return row
     if row.state != ReportState.ACKNOWLEDGED:
         row.state = ReportState.ACKNOWLEDGED
         row.acknowledged_at = utcnow()
@@ -283,19 +294,9 @@ async def report_refused(
     session: AsyncSession, signer: RemoteActor, activity: dict[str, Any]
 ) -> str | None:
     """The section side of the seat's Reject; None when it is not about a report."""
-    ref = get_id(activity.get("object"))
-    if not ref:
-        return None
-    row = await session.scalar(
-        select(SectionReport).where(
-            SectionReport.activity_uri == ref, SectionReport.direction == ReportDirection.SENT
-        )
-    )
-    if row is None:
-        return None
-    seat = await seat_of(session)
-    if seat is None or seat.peer_uri != signer.uri:
-        return f"ignored: {signer.uri} refused our report but is not our seat"
+    row = await _seats_answer(session, signer, activity, "refused")
+    if not isinstance(row, SectionReport):
+        return row
     if row.state == ReportState.ACKNOWLEDGED:
         return f"ignored: the seat's refusal of a report it acknowledged ({row.period})"
     content = activity.get("content")
